@@ -1,0 +1,14 @@
+// @lsp/core: the v1 specification of LSP. Types, errors and schemas only; no compute.
+export * from './errors';
+export type * from './backend/v1/device';
+export type * from './backend/v1/backend';
+export type * from './tokenizer/v1/tokenizer';
+export type * from './model/v1/policy';
+export type * from './judge/v1/judge';
+export type * from './game/v1/game';
+export type * from './benchmark/v1/benchmark';
+export type { PluginV1, PluginComponentsV1, ComponentKind, PluginFactory } from './plugin/v1/plugin';
+export { definePlugin, componentKinds, supportedSpecificationVersions } from './plugin/v1/plugin';
+export { componentShapes, pluginHeaderShape } from './plugin/v1/plugin-schema';
+export { configSchema, defineConfig } from './config/config';
+export type { LspConfig, LspConfigInput } from './config/config';

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# One-command setup for LSP on Debian 12: system packages, Bun, JavaScript dependencies, wasm crates, packages.
+# Idempotent and quiet: each step checks whether it is already done, and prints only when something is wrong.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+log="$(mktemp -t lsp-setup.XXXXXX)"
+trap 'rm -f "$log"' EXIT
+
+fail() {
+  echo "setup: $1" >&2
+  if [ -s "$log" ]; then tail -n 30 "$log" >&2; fi
+  exit 1
+}
+
+run_quiet() {
+  # Runs a command with its output kept in the log, shown only on failure.
+  local what="$1"
+  shift
+  "$@" >"$log" 2>&1 || fail "$what failed; the last lines of its output follow"
+}
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    fail "installing system packages needs root: run as root or install sudo"
+  fi
+}
+
+# --- System packages --------------------------------------------------------------------------------
+# Debian's Rust builds wasm32-unknown-unknown (the rustup toolchain here has no wasm32 target);
+# libvulkan1 and Mesa's lavapipe from bookworm-backports give WebGPU a CPU adapter (bookworm's Mesa 22 is refused by Dawn).
+apt_packages=(rustc cargo libstd-rust-dev-wasm32 lld libvulkan1)
+missing=()
+for package in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+lavapipe_ok=1
+dpkg-query -W -f='${Status} ${Version}' mesa-vulkan-drivers 2>/dev/null | grep -q "install ok installed 2[0-9]\." || lavapipe_ok=0
+
+if [ "${#missing[@]}" -gt 0 ] || [ "$lavapipe_ok" = 0 ]; then
+  command -v apt-get >/dev/null || fail "apt-get not found: LSP's setup supports Debian 12 (bookworm); install ${missing[*]} and mesa-vulkan-drivers (25.x) by hand"
+  backports=/etc/apt/sources.list.d/lsp-bookworm-backports.sources
+  if [ ! -f "$backports" ] && ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    # Same mirror and keyring as the machine's main Debian source, with the backports suite.
+    uri="$(grep -hs '^URIs:' /etc/apt/sources.list.d/debian.sources | grep -v security | head -n1 | awk '{print $2}')"
+    keyring="$(grep -hs '^Signed-By:' /etc/apt/sources.list.d/debian.sources | head -n1 | awk '{print $2}')"
+    uri="${uri:-http://deb.debian.org/debian}"
+    keyring="${keyring:-/usr/share/keyrings/debian-archive-keyring.gpg}"
+    printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: %s\n' "$uri" "$keyring" \
+      | as_root tee "$backports" >/dev/null
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  run_quiet "apt-get update" as_root apt-get update -q
+  if [ "${#missing[@]}" -gt 0 ]; then
+    run_quiet "apt-get install ${missing[*]}" as_root apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+  if [ "$lavapipe_ok" = 0 ]; then
+    run_quiet "apt-get install mesa-vulkan-drivers from bookworm-backports" \
+      as_root apt-get install -y -q --no-install-recommends -t bookworm-backports mesa-vulkan-drivers
+  fi
+fi
+
+# --- Bun ----------------------------------------------------------------------------------------------
+export PATH="$HOME/.bun/bin:$(npm prefix -g 2>/dev/null)/bin:$PATH"
+if ! command -v bun >/dev/null; then
+  command -v npm >/dev/null || fail "npm not found: install Node.js 20 or newer first (apt-get install nodejs npm)"
+  run_quiet "npm install -g bun" npm install -g --silent bun
+fi
+
+# --- JavaScript dependencies, from the committed lockfile ---------------------------------------------
+stamp=node_modules/.lsp-install-stamp
+if [ ! -f "$stamp" ] || [ bun.lock -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
+  run_quiet "bun install --frozen-lockfile" bun install --frozen-lockfile
+  touch "$stamp"
+fi
+
+# --- Crates (wasm32) and packages, through turbo's cache ----------------------------------------------
+run_quiet "build (bun run build)" bun run build
