@@ -1,6 +1,7 @@
 // Every `lsp` subcommand, registered in the order `lsp --help` lists them. A command lives in its own file and
 // exports `registerXCommand(program)`; keep the logic in the package that owns it and the file here thin.
 import type { Command } from 'commander';
+import { registerCompareCommand } from './compare';
 import { registerDoctorCommand } from './doctor';
 import { registerNewCommand } from './new';
 import { registerPluginsCommand } from './plugins';
@@ -10,5 +11,6 @@ export const commandRegistrations: ((program: Command) => void)[] = [
   registerRunCommand,
   registerPluginsCommand,
   registerDoctorCommand,
+  registerCompareCommand,
   registerNewCommand,
 ];

@@ -1,0 +1,49 @@
+// report.html: charts' data and library inlined, samples from start/middle/end, hostile text escaped.
+import { describe, expect, test } from 'bun:test';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { IterationMetrics, IterationSample } from '../run/run-metrics';
+import { pickSampleIterations, renderReportHtml, writeReport } from './run-report';
+
+const metrics: IterationMetrics[] = [0, 1, 2, 3, 4].map((iteration) => ({
+  iteration, time: iteration * 2, solverRewardMean: iteration / 10, challengerRewardMean: -iteration / 10, kl: 0.01 * iteration,
+  loss: 1 - iteration / 10, gradientNorm: 0.5, tokensPerSecond: 100, validQueryFraction: 0.9,
+  queryDifficultyCounts: { '1': 4 - Math.min(iteration, 4), '2': Math.min(iteration, 4) },
+  ...(iteration % 2 === 0 ? { heldOutScore: 0.2 + iteration / 20, heldOutByLevel: { '1': 0.5, '2': 0.1 } } : {}),
+}));
+const samples: IterationSample[] = [0, 2, 4].map((iteration) => ({
+  iteration, query: iteration === 2 ? 'reverse </script><b>x' : `add ${iteration} 1`, valid: true, difficulty: 1,
+  answers: [{ text: String(iteration + 1), reward: 1 }],
+}));
+
+describe('run report', () => {
+  test('picks the first, middle and last sampled iterations', () => {
+    expect(pickSampleIterations(samples).map((pick) => `${pick.label}:${pick.iteration}`)).toEqual(['start:0', 'middle:2', 'end:4']);
+    expect(pickSampleIterations(samples.slice(0, 1)).map((pick) => pick.label)).toEqual(['start']);
+  });
+
+  test('inlines Chart.js and the metrics, needs no network, and escapes sample text', () => {
+    const html = renderReportHtml({ title: 'run <1>', config: { game: 'lsp' }, metrics, samples });
+    expect(html).toContain('<title>run &#60;1&#62;</title>');
+    expect(html).not.toMatch(/<script[^>]+src=/);
+    expect(html).not.toContain('https://cdn');
+    expect(html).toContain('Chart'); // the library's own code
+    expect(html).toContain('"heldOutScore":0.4');
+    expect(html).toContain('reverse &#60;/script&#62;&#60;b&#62;x');
+    expect(html).toContain('final held-out score 0.400');
+    // Exactly the three script elements we write: data, library, charts.
+    expect(html.match(/<script/g)).toHaveLength(3);
+  });
+
+  test('writeReport writes report.html in the run folder', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'lsp-report-'));
+    try {
+      const path = writeReport(directory, { title: 't', config: {}, metrics, samples });
+      expect(path).toBe(join(directory, 'report.html'));
+      expect(readFileSync(path, 'utf8')).toStartWith('<!doctype html>');
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+});

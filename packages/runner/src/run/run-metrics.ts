@@ -1,0 +1,92 @@
+// The run folder's metrics.jsonl and samples.jsonl: one record per iteration, appended as the run goes, so an
+// interrupted run keeps every finished iteration. Read back by the report and `lsp compare`.
+import { InvalidInputError } from '@lsp/core';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+
+export const iterationMetricsSchema = z.object({
+  iteration: z.number().int().nonnegative(),
+  /** Seconds since the run started. */
+  time: z.number().nonnegative(),
+  solverRewardMean: finite,
+  challengerRewardMean: finite.optional(),
+  qualityRewardMean: finite.optional(),
+  kl: finite,
+  loss: finite,
+  gradientNorm: finite,
+  tokensPerSecond: finite,
+  /** Fraction of Challenger queries that are valid tasks (the world's parser, or a parsable quality score). */
+  validQueryFraction: finite.optional(),
+  /** Mean difficulty of the Challenger's queries. */
+  queryDifficultyMean: finite.optional(),
+  /** How many queries fell at each difficulty level this iteration. */
+  queryDifficultyCounts: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  /** Groups whose rewards were all equal (they carry no gradient). */
+  zeroVarianceGroups: z.number().int().nonnegative().optional(),
+  /** Present on iterations where the held-out set was evaluated. */
+  heldOutScore: finite.optional(),
+  heldOutByLevel: z.record(z.string(), finite).optional(),
+});
+export type IterationMetrics = z.infer<typeof iterationMetricsSchema>;
+
+export const sampleSchema = z.object({
+  iteration: z.number().int().nonnegative(),
+  query: z.string(),
+  answers: z.array(z.object({ text: z.string(), reward: z.number(), qualityReward: z.number().optional() })),
+  valid: z.boolean().optional(),
+  difficulty: z.number().optional(),
+});
+export type IterationSample = z.infer<typeof sampleSchema>;
+
+export const metricsFileName = 'metrics.jsonl';
+export const samplesFileName = 'samples.jsonl';
+
+export function appendJsonLine(path: string, record: unknown): void {
+  appendFileSync(path, `${JSON.stringify(record)}\n`);
+}
+
+export function appendMetrics(runDirectory: string, metrics: IterationMetrics): void {
+  appendJsonLine(join(runDirectory, metricsFileName), iterationMetricsSchema.parse(metrics));
+}
+
+export function appendSample(runDirectory: string, sample: IterationSample): void {
+  appendJsonLine(join(runDirectory, samplesFileName), sampleSchema.parse(sample));
+}
+
+/** Reads a JSONL file of a run, refusing a malformed line with its file and line number. */
+export function readJsonLines<T>(path: string, schema: z.ZodType<T>): T[] {
+  if (!existsSync(path)) return [];
+  const records: T[] = [];
+  const lines = readFileSync(path, 'utf8').split('\n');
+  lines.forEach((line, index) => {
+    if (line.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      // A run killed mid-write leaves a partial last line; anything else is corruption.
+      if (index === lines.length - 1 || (index === lines.length - 2 && lines[lines.length - 1] === '')) return;
+      throw new InvalidInputError(`${path}:${index + 1}: not valid JSON`, { hint: 'the run folder is damaged' });
+    }
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new InvalidInputError(`${path}:${index + 1}: ${issue.path.join('.') || 'record'}: ${issue.message}`, {
+        hint: 'the run folder was written by another version of LSP or edited by hand',
+      });
+    }
+    records.push(parsed.data);
+  });
+  return records;
+}
+
+export function readMetrics(runDirectory: string): IterationMetrics[] {
+  return readJsonLines(join(runDirectory, metricsFileName), iterationMetricsSchema);
+}
+
+export function readSamples(runDirectory: string): IterationSample[] {
+  return readJsonLines(join(runDirectory, samplesFileName), sampleSchema);
+}
