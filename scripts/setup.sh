@@ -1,7 +1,18 @@
 #!/usr/bin/env bash
 # One-command setup for LSP on Debian 12: system packages, Bun, JavaScript dependencies, wasm crates, packages.
 # Idempotent and quiet: each step checks whether it is already done, and prints only when something is wrong.
+# `scripts/setup.sh --with-references` also installs what the benchmarks compare against (numpy on OpenBLAS and
+# PyTorch from Debian).
 set -euo pipefail
+
+with_references=0
+for argument in "$@"; do
+  case "$argument" in
+    --with-references) with_references=1 ;;
+    -h|--help) echo "usage: scripts/setup.sh [--with-references]"; exit 0 ;;
+    *) echo "setup: unknown option $argument (known: --with-references)" >&2; exit 2 ;;
+  esac
+done
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -31,6 +42,10 @@ as_root() {
 # Debian's Rust builds wasm32-unknown-unknown (the rustup toolchain here has no wasm32 target);
 # libvulkan1 and Mesa's lavapipe from bookworm-backports give WebGPU a CPU adapter (bookworm's Mesa 22 is refused by Dawn).
 apt_packages=(rustc cargo libstd-rust-dev-wasm32 lld libvulkan1)
+if [ "$with_references" = 1 ]; then
+  # numpy must find OpenBLAS (else it falls back to the reference BLAS at a few GFLOP/s); torch is the model reference.
+  apt_packages+=(python3-numpy libopenblas0-pthread python3-torch)
+fi
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
