@@ -12,7 +12,7 @@ if [ ! -x "$cargo" ] || [ ! -x "$RUSTC" ]; then
   exit 1
 fi
 
-plain_crates=()
+plain_crates=(advantage)
 shared_memory_crates=()
 # Maximum shared memory for the kernel crates: 4 GiB (the wasm32 limit).
 max_memory=4294967296

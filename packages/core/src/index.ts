@@ -7,6 +7,7 @@ export type * from './model/v1/policy';
 export type * from './judge/v1/judge';
 export type * from './game/v1/game';
 export type * from './benchmark/v1/benchmark';
+export type * from './advantage/v1/advantage';
 export type { PluginV1, PluginComponentsV1, ComponentKind, PluginFactory } from './plugin/v1/plugin';
 export { definePlugin, componentKinds, supportedSpecificationVersions } from './plugin/v1/plugin';
 export { componentShapes, pluginHeaderShape } from './plugin/v1/plugin-schema';
