@@ -13,7 +13,7 @@ if [ ! -x "$cargo" ] || [ ! -x "$RUSTC" ]; then
 fi
 
 plain_crates=(advantage)
-shared_memory_crates=()
+shared_memory_crates=(kernels)
 # Maximum shared memory for the kernel crates: 4 GiB (the wasm32 limit).
 max_memory=4294967296
 

@@ -1,0 +1,157 @@
+// Causal grouped-query attention over a KV buffer, forward and backward. The forward handles one query row
+// (b, t, h) at a time; the backward computes dq by query rows and dk, dv by key rows, so no two workers ever
+// add into the same gradient and the result does not depend on the split.
+use crate::math::{axpy, dot, exp, exp4, ln};
+use core::arch::wasm32::*;
+
+pub struct Attention {
+    pub q: *const f32,
+    pub k: *const f32,
+    pub v: *const f32,
+    pub out: *const f32,
+    pub lse: *mut f32,
+    pub batch: usize,
+    /// T, query rows per entry.
+    pub queries: usize,
+    /// S, key capacity per entry.
+    pub capacity: usize,
+    pub heads: usize,
+    pub key_value_heads: usize,
+    pub head_dim: usize,
+    pub scale: f32,
+    pub query_offset: *const i32,
+    pub key_length: *const i32,
+    pub key_start: *const i32,
+}
+
+impl Attention {
+    /// The inclusive range of keys that query t of entry b sees (empty when last < first).
+    #[inline(always)]
+    unsafe fn visible(&self, b: usize, t: usize) -> (isize, isize) {
+        let first = (*self.key_start.add(b)).max(0) as isize;
+        let last = ((*self.query_offset.add(b)) as isize + t as isize).min(*self.key_length.add(b) as isize - 1);
+        (first, last)
+    }
+    #[inline(always)]
+    fn query_row(&self, b: usize, t: usize, h: usize) -> usize {
+        ((b * self.queries + t) * self.heads + h) * self.head_dim
+    }
+    #[inline(always)]
+    fn key_row(&self, b: usize, s: usize, kv: usize) -> usize {
+        ((b * self.capacity + s) * self.key_value_heads + kv) * self.head_dim
+    }
+    #[inline(always)]
+    fn lse_index(&self, b: usize, h: usize, t: usize) -> usize {
+        (b * self.heads + h) * self.queries + t
+    }
+    pub fn query_units(&self) -> usize {
+        self.batch * self.queries * self.heads
+    }
+    pub fn key_units(&self) -> usize {
+        self.batch * self.capacity * self.key_value_heads
+    }
+}
+
+/// Forward for query units [begin, end) (unit = (b * T + t) * H + h); `scores` holds S floats.
+pub unsafe fn forward(a: &Attention, out: *mut f32, scores: *mut f32, begin: usize, end: usize) {
+    let d = a.head_dim;
+    let group = a.heads / a.key_value_heads;
+    for unit in begin..end {
+        let h = unit % a.heads;
+        let t = (unit / a.heads) % a.queries;
+        let b = unit / (a.heads * a.queries);
+        let kv = h / group;
+        let row = a.query_row(b, t, h);
+        let output = out.add(row);
+        let (first, last) = a.visible(b, t);
+        crate::elementwise::fill(output, d, 0.0);
+        if last < first {
+            *a.lse.add(a.lse_index(b, h, t)) = 0.0;
+            continue;
+        }
+        let (first, count) = (first as usize, (last - first + 1) as usize);
+        let query = a.q.add(row);
+        let mut maximum = f32::NEG_INFINITY;
+        for i in 0..count {
+            let score = dot(query, a.k.add(a.key_row(b, first + i, kv)), d) * a.scale;
+            *scores.add(i) = score;
+            maximum = if score > maximum { score } else { maximum };
+        }
+        let shift = f32x4_splat(maximum);
+        let mut sum = 0.0f32;
+        let mut i = 0;
+        while i + 4 <= count {
+            let w = exp4(f32x4_sub(v128_load(scores.add(i) as *const v128), shift));
+            v128_store(scores.add(i) as *mut v128, w);
+            i += 4;
+        }
+        while i < count {
+            *scores.add(i) = exp(*scores.add(i) - maximum);
+            i += 1;
+        }
+        for i in 0..count {
+            sum += *scores.add(i);
+            axpy(*scores.add(i), a.v.add(a.key_row(b, first + i, kv)), output, d);
+        }
+        let inverse = 1.0 / sum;
+        crate::elementwise::scale(output, output, d, inverse);
+        *a.lse.add(a.lse_index(b, h, t)) = maximum + ln(sum);
+    }
+}
+
+/// dq for query units [begin, end): dq += sum_s P_s (dout . v_s - dout . out) scale k_s.
+pub unsafe fn backward_queries(a: &Attention, dout: *const f32, dq: *mut f32, begin: usize, end: usize) {
+    let d = a.head_dim;
+    let group = a.heads / a.key_value_heads;
+    for unit in begin..end {
+        let h = unit % a.heads;
+        let t = (unit / a.heads) % a.queries;
+        let b = unit / (a.heads * a.queries);
+        let kv = h / group;
+        let (first, last) = a.visible(b, t);
+        if last < first {
+            continue;
+        }
+        let row = a.query_row(b, t, h);
+        let (query, gradient) = (a.q.add(row), dout.add(row));
+        let log_sum = *a.lse.add(a.lse_index(b, h, t));
+        let row_dot = dot(gradient, a.out.add(row), d);
+        for s in first as usize..=last as usize {
+            let key_row = a.key_row(b, s, kv);
+            let p = exp(dot(query, a.k.add(key_row), d) * a.scale - log_sum);
+            let score_gradient = p * (dot(gradient, a.v.add(key_row), d) - row_dot) * a.scale;
+            axpy(score_gradient, a.k.add(key_row), dq.add(row), d);
+        }
+    }
+}
+
+/// dk, dv for key units [begin, end) (unit = (b * S + s) * K + kv), summed over the group's heads and queries.
+pub unsafe fn backward_keys(a: &Attention, dout: *const f32, dk: *mut f32, dv: *mut f32, begin: usize, end: usize) {
+    let d = a.head_dim;
+    let group = a.heads / a.key_value_heads;
+    for unit in begin..end {
+        let kv = unit % a.key_value_heads;
+        let s = (unit / a.key_value_heads) % a.capacity;
+        let b = unit / (a.key_value_heads * a.capacity);
+        let first = (*a.key_start.add(b)).max(0) as usize;
+        if s < first || s as isize >= *a.key_length.add(b) as isize {
+            continue;
+        }
+        // Query t sees key s when query_offset + t >= s.
+        let offset = *a.query_offset.add(b) as isize;
+        let first_query = if s as isize > offset { (s as isize - offset) as usize } else { 0 };
+        let key_row = a.key_row(b, s, kv);
+        let (key, value) = (a.k.add(key_row), a.v.add(key_row));
+        for h in kv * group..(kv + 1) * group {
+            for t in first_query..a.queries {
+                let row = a.query_row(b, t, h);
+                let (query, gradient) = (a.q.add(row), dout.add(row));
+                let p = exp(dot(query, key, d) * a.scale - *a.lse.add(a.lse_index(b, h, t)));
+                let row_dot = dot(gradient, a.out.add(row), d);
+                axpy(p, gradient, dv.add(key_row), d);
+                let score_gradient = p * (dot(gradient, value, d) - row_dot) * a.scale;
+                axpy(score_gradient, query, dk.add(key_row), d);
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+// exp, ln and sqrt in f32 (no_std has no libm): Cephes-style polynomials, within a few ulp, SIMD and scalar.
+use core::arch::wasm32::*;
+
+const LOG2_E: f32 = 1.442_695_f32;
+const LN2_HIGH: f32 = 0.693_359_375;
+const LN2_LOW: f32 = -2.121_944_4e-4;
+// Below this exp underflows to 0; above the upper bound it overflows to infinity.
+const EXP_LOWER: f32 = -87.336_54;
+const EXP_UPPER: f32 = 88.722_84;
+
+/// e^x on four lanes; NaN stays NaN, very negative inputs give 0.
+#[inline(always)]
+pub fn exp4(x: v128) -> v128 {
+    let clamped = f32x4_max(f32x4_min(x, f32x4_splat(EXP_UPPER)), f32x4_splat(EXP_LOWER));
+    let n = f32x4_nearest(f32x4_mul(clamped, f32x4_splat(LOG2_E)));
+    let r = f32x4_sub(f32x4_sub(clamped, f32x4_mul(n, f32x4_splat(LN2_HIGH))), f32x4_mul(n, f32x4_splat(LN2_LOW)));
+    let mut p = f32x4_splat(1.987_569_1e-4);
+    p = f32x4_add(f32x4_mul(p, r), f32x4_splat(1.398_199_9e-3));
+    p = f32x4_add(f32x4_mul(p, r), f32x4_splat(8.333_452e-3));
+    p = f32x4_add(f32x4_mul(p, r), f32x4_splat(4.166_579_6e-2));
+    p = f32x4_add(f32x4_mul(p, r), f32x4_splat(1.666_666_5e-1));
+    p = f32x4_add(f32x4_mul(p, r), f32x4_splat(0.5));
+    let r2 = f32x4_mul(r, r);
+    let y = f32x4_add(f32x4_add(f32x4_mul(p, r2), r), f32x4_splat(1.0));
+    // 2^n split in two factors so that n = 128 (x near the upper bound) does not overflow the exponent field.
+    let half = i32x4_shr(i32x4_trunc_sat_f32x4(n), 1);
+    let rest = i32x4_sub(i32x4_trunc_sat_f32x4(n), half);
+    let scale_a = i32x4_shl(i32x4_add(half, i32x4_splat(127)), 23);
+    let scale_b = i32x4_shl(i32x4_add(rest, i32x4_splat(127)), 23);
+    let result = f32x4_mul(f32x4_mul(y, scale_a), scale_b);
+    let underflow = f32x4_lt(x, f32x4_splat(EXP_LOWER));
+    let overflow = f32x4_gt(x, f32x4_splat(EXP_UPPER));
+    let result = v128_bitselect(f32x4_splat(0.0), result, underflow);
+    v128_bitselect(f32x4_splat(f32::INFINITY), result, overflow)
+}
+
+#[inline(always)]
+pub fn exp(x: f32) -> f32 {
+    f32x4_extract_lane::<0>(exp4(f32x4_splat(x)))
+}
+
+#[inline(always)]
+pub fn sqrt(x: f32) -> f32 {
+    f32x4_extract_lane::<0>(f32x4_sqrt(f32x4_splat(x)))
+}
+
+/// Natural logarithm; ln(0) = -inf, ln of a negative number or NaN is NaN.
+pub fn ln(x: f32) -> f32 {
+    if x.is_nan() || x < 0.0 {
+        return f32::NAN;
+    }
+    if x == 0.0 {
+        return f32::NEG_INFINITY;
+    }
+    if x == f32::INFINITY {
+        return x;
+    }
+    let mut bits = x.to_bits();
+    let mut exponent: i32 = 0;
+    if bits < 0x0080_0000 {
+        // Subnormal: scale into the normal range first.
+        bits = (x * 16_777_216.0).to_bits();
+        exponent -= 24;
+    }
+    exponent += ((bits >> 23) as i32) - 126;
+    // Mantissa in [0.5, 1).
+    let mut m = f32::from_bits((bits & 0x007f_ffff) | 0x3f00_0000);
+    if m < core::f32::consts::FRAC_1_SQRT_2 {
+        exponent -= 1;
+        m = m + m - 1.0;
+    } else {
+        m -= 1.0;
+    }
+    let z = m * m;
+    let mut y = 7.037_683_6e-2_f32;
+    y = y * m - 1.151_461_0e-1;
+    y = y * m + 1.167_699_9e-1;
+    y = y * m - 1.242_014_1e-1;
+    y = y * m + 1.424_932_3e-1;
+    y = y * m - 1.666_805_8e-1;
+    y = y * m + 2.000_071_4e-1;
+    y = y * m - 2.499_999_4e-1;
+    y = y * m + 3.333_333_1e-1;
+    y = y * m * z;
+    let e = exponent as f32;
+    y += -2.121_944_4e-4 * e;
+    y += -0.5 * z;
+    m + y + 0.693_359_375 * e
+}
+
+/// Sum of the four lanes, in a fixed order.
+#[inline(always)]
+pub fn sum4(v: v128) -> f32 {
+    (f32x4_extract_lane::<0>(v) + f32x4_extract_lane::<1>(v)) + (f32x4_extract_lane::<2>(v) + f32x4_extract_lane::<3>(v))
+}
+
+/// Largest of the four lanes (NaN if any lane is NaN).
+#[inline(always)]
+pub fn max4(v: v128) -> f32 {
+    let a = f32x4_max(v, i32x4_shuffle::<2, 3, 0, 1>(v, v));
+    let b = f32x4_max(a, i32x4_shuffle::<1, 0, 3, 2>(a, a));
+    f32x4_extract_lane::<0>(b)
+}
+
+/// Dot product of two f32 runs of length n.
+#[inline(always)]
+pub unsafe fn dot(a: *const f32, b: *const f32, n: usize) -> f32 {
+    let mut acc0 = f32x4_splat(0.0);
+    let mut acc1 = f32x4_splat(0.0);
+    let mut i = 0;
+    while i + 8 <= n {
+        acc0 = f32x4_add(acc0, f32x4_mul(v128_load(a.add(i) as *const v128), v128_load(b.add(i) as *const v128)));
+        acc1 = f32x4_add(acc1, f32x4_mul(v128_load(a.add(i + 4) as *const v128), v128_load(b.add(i + 4) as *const v128)));
+        i += 8;
+    }
+    if i + 4 <= n {
+        acc0 = f32x4_add(acc0, f32x4_mul(v128_load(a.add(i) as *const v128), v128_load(b.add(i) as *const v128)));
+        i += 4;
+    }
+    let mut sum = sum4(f32x4_add(acc0, acc1));
+    while i < n {
+        sum += *a.add(i) * *b.add(i);
+        i += 1;
+    }
+    sum
+}
+
+/// y[0..n] += alpha * x[0..n].
+#[inline(always)]
+pub unsafe fn axpy(alpha: f32, x: *const f32, y: *mut f32, n: usize) {
+    let a = f32x4_splat(alpha);
+    let mut i = 0;
+    while i + 4 <= n {
+        let p = y.add(i) as *mut v128;
+        v128_store(p, f32x4_add(v128_load(p), f32x4_mul(a, v128_load(x.add(i) as *const v128))));
+        i += 4;
+    }
+    while i < n {
+        *y.add(i) += alpha * *x.add(i);
+        i += 1;
+    }
+}

@@ -1,0 +1,104 @@
+// The packed matmul on shapes that cross every blocking boundary (KC = 512 deep, NC = 1020 wide, MC = 64 rows,
+// 4 x 12 micro-tiles), both ways of splitting work across workers, against a float64 reference.
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import type { MatmulOptions } from '@lsp/core';
+import { createRandom, randomFloats } from '@lsp/oracle';
+import { createWasmDevice, type WasmDevice } from './wasm-device';
+
+let single: WasmDevice;
+let dual: WasmDevice;
+
+beforeAll(async () => {
+  single = await createWasmDevice({ threads: 1 });
+  dual = await createWasmDevice({ threads: 2 });
+});
+
+afterAll(() => {
+  single.dispose();
+  dual.dispose();
+});
+
+interface Shape {
+  m: number;
+  n: number;
+  k: number;
+  options: MatmulOptions;
+}
+
+/** Float64 product, plus the sum of |a||b| per element that bounds float32 rounding error. */
+function reference(a: Float32Array, b: Float32Array, start: Float32Array, { m, n, k, options }: Shape) {
+  const batch = options.batch ?? 1;
+  const alpha = options.alpha ?? 1;
+  const value = new Float64Array(batch * m * n);
+  const magnitude = new Float64Array(batch * m * n);
+  for (let e = 0; e < batch; e++) {
+    const bBase = options.broadcastB ? 0 : e * k * n;
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let sum = 0;
+        let absolute = 0;
+        for (let p = 0; p < k; p++) {
+          const x = options.transposeA ? a[e * m * k + p * m + i]! : a[e * m * k + i * k + p]!;
+          const y = options.transposeB ? b[bBase + j * k + p]! : b[bBase + p * n + j]!;
+          sum += x * y;
+          absolute += Math.abs(x * y);
+        }
+        const index = e * m * n + i * n + j;
+        const previous = options.accumulate ? start[index]! : 0;
+        value[index] = alpha * sum + previous;
+        magnitude[index] = Math.abs(alpha) * absolute + Math.abs(previous);
+      }
+    }
+  }
+  return { value, magnitude };
+}
+
+async function run(device: WasmDevice, a: Float32Array, b: Float32Array, start: Float32Array, shape: Shape) {
+  const { m, n, k, options } = shape;
+  const out = device.upload(start, [start.length]);
+  const [left, right] = [device.upload(a, [a.length]), device.upload(b, [b.length])];
+  device.matmul(left, right, out, m, n, k, options);
+  const result = (await device.read(out)) as Float32Array;
+  for (const tensor of [out, left, right]) device.free(tensor);
+  return result;
+}
+
+const shapes: Shape[] = [
+  // Deeper than one KC block and wider than one NC block, odd everywhere.
+  { m: 67, n: 1031, k: 523, options: {} },
+  { m: 133, n: 29, k: 1100, options: { transposeB: true } },
+  { m: 70, n: 45, k: 77, options: { transposeA: true, alpha: -0.75, accumulate: true } },
+  { m: 31, n: 53, k: 600, options: { transposeA: true, transposeB: true } },
+  // Few rows: the work is split by columns.
+  { m: 3, n: 1500, k: 257, options: { transposeB: true } },
+  { m: 1, n: 77, k: 64, options: { accumulate: true } },
+  // Batched attention-style products.
+  { m: 19, n: 23, k: 16, options: { batch: 7, transposeB: true, alpha: 0.25 } },
+  { m: 40, n: 13, k: 9, options: { batch: 5, broadcastB: true } },
+  { m: 5, n: 6, k: 0, options: { accumulate: true } },
+];
+
+describe('packed matmul', () => {
+  for (const shape of shapes) {
+    const { m, n, k, options } = shape;
+    test(`${m} x ${n} x ${k} ${JSON.stringify(options)}`, async () => {
+      const random = createRandom(m * 7919 + n * 31 + k);
+      const batch = options.batch ?? 1;
+      const a = randomFloats(random, batch * m * k);
+      const b = randomFloats(random, (options.broadcastB ? 1 : batch) * k * n);
+      const start = randomFloats(random, batch * m * n);
+      const { value, magnitude } = reference(a, b, start, shape);
+      const one = await run(single, a, b, start, shape);
+      const two = await run(dual, a, b, start, shape);
+      // Recursive float32 summation of k products errs by at most about (k + 2) u sum|a b| (u = 2^-24), plus
+      // the roundings of alpha and the accumulation: the standard a-priori bound, not a fitted tolerance.
+      let worst = 0;
+      for (let i = 0; i < value.length; i++) {
+        const bound = (k + 4) * 2 ** -24 * magnitude[i]! + 2 ** -24 * Math.abs(value[i]!);
+        worst = Math.max(worst, Math.abs(one[i]! - value[i]!) / (bound || Number.MIN_VALUE));
+      }
+      expect(worst).toBeLessThanOrEqual(1);
+      expect(Buffer.from(two.buffer).equals(Buffer.from(one.buffer))).toBe(true);
+    });
+  }
+});

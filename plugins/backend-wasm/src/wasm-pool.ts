@@ -1,0 +1,193 @@
+// The pool of kernel workers and the command ring they share: the device enqueues commands without waiting,
+// every worker runs its share of each command in order, and the host waits only when it reads results.
+import { fileURLToPath } from 'node:url';
+import { WasmHeap, alignUp } from './wasm-heap';
+import {
+  Control, controlWords, type KernelExports, Opcode, slotBytes, slotCount, slotWords, Status, type WorkerStart,
+} from './wasm-protocol';
+
+export interface KernelPoolOptions {
+  /** Kernel workers; each runs its share of every command. */
+  threads: number;
+  /** Private scratch of each worker (matmul packing, sampling rows). */
+  scratchBytes: number;
+  /** Stack of each worker. */
+  stackBytes: number;
+  /** Memory reserved at start; it grows on demand up to 4 GiB. */
+  initialBytes: number;
+}
+
+/** Covers the module's static data and main stack (1 MiB), which sit below heap_base. */
+const minimumMemoryBytes = 4 << 20;
+
+/** Atomics.waitAsync (ES2024), which the workspace's ES2023 lib does not declare. */
+interface AtomicsWithWaitAsync {
+  waitAsync(array: Int32Array, index: number, value: number, timeout?: number):
+    { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+}
+
+let modulePromise: Promise<WebAssembly.Module> | undefined;
+
+/** Where crates/build.sh puts the kernel module (in the @lsp/crates package). */
+export function kernelModulePath(): string {
+  return fileURLToPath(import.meta.resolve('@lsp/crates/wasm/kernels.wasm'));
+}
+
+/** Compiles kernels.wasm once per process. */
+export function loadKernelModule(): Promise<WebAssembly.Module> {
+  modulePromise ??= (async () => {
+    const path = kernelModulePath();
+    const file = Bun.file(path);
+    if (!(await file.exists())) {
+      throw new Error(`wasm backend: ${path} is missing; run \`bun run build\` (crates/build.sh builds it)`);
+    }
+    return WebAssembly.compile(await file.arrayBuffer());
+  })();
+  return modulePromise;
+}
+
+const floatView = new Float32Array(1);
+const floatBitsView = new Uint32Array(floatView.buffer);
+
+/** The bit pattern of `value` rounded to float32, for a command word. */
+export function floatBits(value: number): number {
+  floatView[0] = value;
+  return floatBitsView[0]!;
+}
+
+const statusMessages: Record<number, string> = {
+  [-1]: 'the kernel trapped (an out-of-bounds access or a bug in the kernel)',
+  [Status.unknownOpcode]: 'unknown opcode (kernels.wasm is older than the device; rebuild with `bun run build`)',
+  [Status.indexOutOfRange]: 'an index (token id, target or position) is out of range',
+  [Status.scratchTooSmall]: 'the worker scratch is too small for this shape (raise the scratchBytes option)',
+};
+
+export class KernelFailure extends Error {
+  constructor(readonly command: number, readonly status: number) {
+    super(`wasm backend: kernel command #${command} failed: ${statusMessages[status] ?? `status ${status}`}`);
+    this.name = 'KernelFailure';
+  }
+}
+
+export class KernelPool {
+  readonly heap: WasmHeap;
+  readonly threads: number;
+  readonly scratchBytes: number;
+  private readonly control: Int32Array;
+  private readonly ring: Uint32Array;
+  private readonly ringOffset: number;
+  private readonly workers: Worker[];
+  /** Commands enqueued so far (the next command's number). */
+  private tail = 0;
+  private stopped = false;
+
+  private constructor(heap: WasmHeap, threads: number, scratchBytes: number, controlOffset: number, ringOffset: number, workers: Worker[]) {
+    this.heap = heap;
+    this.threads = threads;
+    this.scratchBytes = scratchBytes;
+    this.control = new Int32Array(heap.memory.buffer, controlOffset, controlWords);
+    this.ring = new Uint32Array(heap.memory.buffer, ringOffset, slotCount * slotWords);
+    this.ringOffset = ringOffset;
+    this.workers = workers;
+  }
+
+  static async create(options: KernelPoolOptions): Promise<KernelPool> {
+    const module = await loadKernelModule();
+    // This instance initialises the static data once and tells where it ends; it never runs a kernel.
+    const memory = WasmHeap.createMemory(Math.max(options.initialBytes, minimumMemoryBytes));
+    const main = new WebAssembly.Instance(module, { env: { memory } });
+    const heap = new WasmHeap(memory, (main.exports as unknown as KernelExports).heap_base());
+    const controlOffset = heap.allocate(controlWords * 4);
+    const ringOffset = heap.allocate(slotCount * slotBytes);
+    const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './wasm-worker.ts' : './wasm-worker.js', import.meta.url);
+    const workers: Worker[] = [];
+    const ready: Promise<void>[] = [];
+    for (let index = 0; index < options.threads; index++) {
+      const stack = heap.allocate(options.stackBytes);
+      const scratch = heap.allocate(options.scratchBytes);
+      const worker = new Worker(workerUrl);
+      workers.push(worker);
+      ready.push(new Promise<void>((resolve, reject) => {
+        worker.onmessage = (event) => event.data === 'ready' && resolve();
+        worker.onerror = (event) => reject(new Error(`wasm backend: kernel worker failed to start: ${event.message}`));
+      }));
+      const start: WorkerStart = {
+        module, memory: heap.memory, index, count: options.threads,
+        // The stack grows down from the top of its region, kept 16-byte aligned.
+        stackTop: alignUp(stack + options.stackBytes - 16, 16) - 16,
+        scratch, scratchBytes: options.scratchBytes, controlOffset, ringOffset,
+      };
+      worker.postMessage(start);
+    }
+    try {
+      await Promise.all(ready);
+    } catch (error) {
+      for (const worker of workers) worker.terminate();
+      throw error;
+    }
+    // Workers must never keep the process alive; they are referenced only while starting.
+    for (const worker of workers) worker.unref();
+    return new KernelPool(heap, options.threads, options.scratchBytes, controlOffset, ringOffset, workers);
+  }
+
+  /** Number of commands every worker has finished. */
+  completed(): number {
+    return Math.floor(Atomics.load(this.control, Control.done) / this.threads);
+  }
+
+  /** Commands enqueued so far; waiting for this number waits for all of them. */
+  get enqueued(): number {
+    return this.tail;
+  }
+
+  /** Appends a command (opcode and argument words); returns its number + 1, the ticket to wait for. */
+  enqueue(words: readonly number[]): number {
+    if (this.stopped) throw new Error('wasm backend: the device was disposed');
+    if (words.length > slotWords) throw new Error(`wasm backend: command of ${words.length} words`);
+    if (this.tail - this.completed() >= slotCount) this.waitSync(this.tail - slotCount + 1);
+    const base = (this.tail % slotCount) * slotWords;
+    for (let index = 0; index < words.length; index++) this.ring[base + index] = words[index]! >>> 0;
+    this.tail++;
+    Atomics.store(this.control, Control.tail, this.tail);
+    Atomics.notify(this.control, Control.tail);
+    return this.tail;
+  }
+
+  /** Blocks the calling thread until `ticket` commands are complete. */
+  waitSync(ticket: number): void {
+    for (;;) {
+      const done = Atomics.load(this.control, Control.done);
+      if (Math.floor(done / this.threads) >= ticket) break;
+      Atomics.wait(this.control, Control.done, done, 50);
+    }
+    this.throwIfFailed();
+  }
+
+  /** Resolves when `ticket` commands are complete, without blocking the event loop. */
+  async wait(ticket: number): Promise<void> {
+    for (;;) {
+      const done = Atomics.load(this.control, Control.done);
+      if (Math.floor(done / this.threads) >= ticket) break;
+      const result = (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(this.control, Control.done, done, 50);
+      if (result.async) await result.value;
+    }
+    this.throwIfFailed();
+  }
+
+  private throwIfFailed(): void {
+    const command = Atomics.load(this.control, Control.errorCommand);
+    if (command === 0) return;
+    const status = Atomics.load(this.control, Control.errorCode);
+    // Reported once: the commands after a failed one still ran, and the device stays usable.
+    Atomics.store(this.control, Control.errorCommand, 0);
+    throw new KernelFailure(command - 1, status);
+  }
+
+  /** Stops the workers; commands still queued are dropped. */
+  dispose(): void {
+    if (this.stopped) return;
+    this.enqueue([Opcode.stop]);
+    this.stopped = true;
+    for (const worker of this.workers) worker.terminate();
+  }
+}

@@ -1,0 +1,76 @@
+// The command protocol shared by the device (main thread), the workers and crates/kernels/src/command.rs:
+// opcodes, the ring of command slots and the control words, all living in the shared memory.
+
+/** Opcodes; the numbers must match crates/kernels/src/command.rs. */
+export const Opcode = {
+  stop: 0,
+  fill: 1,
+  copy: 2,
+  matmul: 3,
+  add: 4,
+  scale: 5,
+  rmsnormForward: 6,
+  rmsnormBackward: 7,
+  rope: 8,
+  attentionForward: 9,
+  attentionBackward: 10,
+  swigluForward: 11,
+  swigluBackward: 12,
+  embeddingForward: 13,
+  embeddingBackward: 14,
+  tokenLogProbsForward: 15,
+  tokenLogProbsBackward: 16,
+  sumOfSquares: 17,
+  adamw: 18,
+  sample: 19,
+  sumRows: 20,
+  copyRows: 21,
+} as const;
+
+/** Status codes of run_command (command.rs). */
+export const Status = { ok: 0, unknownOpcode: 1, indexOutOfRange: 2, scratchTooSmall: 3 } as const;
+
+/** Matmul flag bits (command.rs). */
+export const MatmulFlag = { transposeA: 1, transposeB: 2, broadcastB: 4, accumulate: 8 } as const;
+
+/** Words per command slot. */
+export const slotWords = 32;
+export const slotBytes = slotWords * 4;
+/** Commands that may be in flight before the device waits for the workers. */
+export const slotCount = 4096;
+
+/** Indices of the control words (Int32). */
+export const Control = {
+  /** Commands enqueued so far. */
+  tail: 0,
+  /** Sum over workers of the commands each has finished; a command is complete when every worker is past it. */
+  done: 1,
+  /** First failing command's number + 1 (0: none). */
+  errorCommand: 2,
+  /** That command's status from run_command (or -1 for a trap). */
+  errorCode: 3,
+} as const;
+export const controlWords = 16;
+
+/** Sum-of-squares partials are taken over fixed chunks of this many elements, whatever the thread count. */
+export const sumOfSquaresChunk = 16384;
+
+/** What the main thread posts to a worker to start it. */
+export interface WorkerStart {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  index: number;
+  count: number;
+  stackTop: number;
+  scratch: number;
+  scratchBytes: number;
+  controlOffset: number;
+  ringOffset: number;
+}
+
+/** Exports of kernels.wasm. */
+export interface KernelExports {
+  __stack_pointer: WebAssembly.Global;
+  heap_base(): number;
+  run_command(command: number, part: number, parts: number, scratch: number, scratchBytes: number): number;
+}
