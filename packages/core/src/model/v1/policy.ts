@@ -39,6 +39,12 @@ export interface OptimizerOptions {
   learningRate: number;
   /** Clip the global gradient norm to this value; 0 disables. */
   maxGradientNorm?: number;
+  /** AdamW's decoupled weight decay, applied to weight matrices only (not norms or biases). Default 0.01. */
+  weightDecay?: number;
+  /** AdamW's moment decay rates and denominator epsilon. Defaults 0.9, 0.999, 1e-8 (PyTorch's). */
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
 }
 
 export interface PolicyModelV1 {

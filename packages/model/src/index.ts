@@ -1,0 +1,15 @@
+// @lsp/model: the Llama-family transformer written once over DeviceV1, Hugging Face folders in and out,
+// and the logic of the `score` and `generate` commands.
+export { LlamaModel } from './policy-model';
+export type { GenerateOptions, ModelSource } from './policy-model';
+export { loadModel, saveModel, readModelConfig } from './model-folder';
+export type { LoadModelOptions } from './model-folder';
+export { parseModelConfig, expectedTensors, supportedArchitectures } from './model-config';
+export type { ModelConfig, Architecture, RopeScaling, StorageDType, TensorSpec } from './model-config';
+export {
+  readSafetensorsHeader, readModelTensorIndex, readTensorData, writeSafetensors, toBfloat16Bits, toFloat16Bits,
+} from './safetensors';
+export type { TensorEntry, SafetensorsDType, TensorToWrite } from './safetensors';
+export { inverseFrequencies, ropeTables } from './rope';
+export { writeRandomModel } from './random-model';
+export type { RandomModelOptions } from './random-model';

@@ -1,0 +1,434 @@
+// LlamaModel: the Llama-family transformer as a PolicyModelV1 — batched log-probabilities, gradient
+// accumulation and AdamW, batched KV-cache generation, the scalar head of reward models, clone and save.
+import {
+  InvalidInputError, LspError, NonFiniteError,
+  type DeviceV1, type GenerationRequest, type GenerationResult, type OptimizerOptions, type PolicyModelV1,
+  type SamplingOptions, type ScoredSequence, type TokenizerV1, type TrainingStepResult,
+} from '@lsp/core';
+import {
+  TensorScope, assembleParameters, finalNormForward, gatherRows, headBackward, headForward, stackBackward,
+  stackForward, type BatchLayout, type LayerCache, type ModelContext, type ModelParameters, type Parameter,
+  type RopeTables, type RowRun,
+} from './llama';
+import type { ModelConfig } from './model-config';
+import { ropeTables } from './rope';
+import { createRandom } from './random';
+
+export interface GenerateOptions extends SamplingOptions {
+  /** Recompute the whole sequence at every step instead of using the KV cache (a check of the cache). */
+  useKvCache?: boolean;
+}
+
+export interface ModelSource {
+  /** The folder the model was loaded from (tokenizer files are copied from it on save). */
+  directory: string | undefined;
+  /** Shard file of each tensor, so save writes the same layout. */
+  shardOf: Map<string, string>;
+}
+
+export class LlamaModel implements PolicyModelV1 {
+  readonly specificationVersion = 'v1' as const;
+  readonly context: ModelContext;
+  /** Ids that end generation: config.json, generation_config.json and the tokenizer's. */
+  readonly eosTokenIds: Set<number>;
+  private optimizerStepCount = 0;
+  private hasGradients = false;
+  private disposed = false;
+
+  constructor(
+    readonly device: DeviceV1,
+    readonly config: ModelConfig,
+    readonly parameters: ModelParameters,
+    readonly tokenizer: TokenizerV1 | undefined,
+    readonly source: ModelSource,
+    readonly frozen = false,
+    eosTokenIds: readonly number[] = config.eosTokenIds,
+  ) {
+    this.context = { device, config, parameters, rope: { cos: device.allocate([1, 1]), sin: device.allocate([1, 1]), positions: 0 } };
+    this.eosTokenIds = new Set([...eosTokenIds, ...(tokenizer?.specialTokenIds.eos ?? [])]);
+  }
+
+  /** Steps AdamW has taken (restored from a saved folder). */
+  get step(): number {
+    return this.optimizerStepCount;
+  }
+  set step(value: number) {
+    this.optimizerStepCount = value;
+  }
+
+  // --- validation and layout --------------------------------------------------------------------------------
+
+  private checkIds(ids: readonly number[], what: string): void {
+    for (const id of ids) {
+      if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabularySize) {
+        throw new InvalidInputError(`${what}: token id ${id} is outside the vocabulary [0, ${this.config.vocabularySize})`);
+      }
+    }
+  }
+
+  /** Makes the rotary tables cover positions [0, length) and checks the model can attend that far. */
+  private ensureContext(length: number): RopeTables {
+    const { maxPositionEmbeddings, slidingWindow } = this.config;
+    if (length > maxPositionEmbeddings) {
+      throw new InvalidInputError(`sequence of ${length} tokens is longer than max_position_embeddings ${maxPositionEmbeddings}`);
+    }
+    if (slidingWindow !== undefined && length > slidingWindow) {
+      throw new InvalidInputError(`sequence of ${length} tokens is longer than the sliding window ${slidingWindow}, which is not implemented`);
+    }
+    const rope = this.context.rope;
+    if (rope.positions < length) {
+      const positions = Math.min(maxPositionEmbeddings, Math.max(length, 2 * rope.positions, 256));
+      const { cos, sin } = ropeTables(this.config, positions);
+      this.device.free(rope.cos);
+      this.device.free(rope.sin);
+      const half = this.config.headDim / 2;
+      this.context.rope = { cos: this.device.upload(cos, [positions, half]), sin: this.device.upload(sin, [positions, half]), positions };
+    }
+    return this.context.rope;
+  }
+
+  /** Right-padded rows prompt + completion, and the rows whose next token is a completion token. */
+  private scoringLayout(scope: TensorScope, sequences: readonly ScoredSequence[]) {
+    const batch = sequences.length;
+    let time = 1;
+    sequences.forEach((sequence, index) => {
+      if (sequence.promptIds.length === 0) throw new InvalidInputError(`sequence ${index}: the prompt is empty (log p of the first token needs a context)`);
+      this.checkIds(sequence.promptIds, `sequence ${index} prompt`);
+      this.checkIds(sequence.completionIds, `sequence ${index} completion`);
+      time = Math.max(time, sequence.promptIds.length + sequence.completionIds.length);
+    });
+    this.ensureContext(time);
+    const ids = new Int32Array(batch * time);
+    const positions = new Int32Array(batch * time);
+    const runs: RowRun[] = [];
+    const targets: number[] = [];
+    const keyLength: number[] = [];
+    sequences.forEach((sequence, b) => {
+      const tokens = [...sequence.promptIds, ...sequence.completionIds];
+      ids.set(tokens, b * time);
+      for (let t = 0; t < time; t++) positions[b * time + t] = t;
+      keyLength.push(tokens.length);
+      if (sequence.completionIds.length > 0) {
+        runs.push({ row: b * time + sequence.promptIds.length - 1, at: targets.length, count: sequence.completionIds.length });
+        targets.push(...sequence.completionIds);
+      }
+    });
+    const layout: BatchLayout = {
+      batch, time, ids: scope.upload(ids, [batch * time]), positions: scope.upload(positions, [batch * time]),
+      queryOffset: new Array<number>(batch).fill(0), keyLength, keyStart: new Array<number>(batch).fill(0),
+    };
+    return { layout, runs, targets: Int32Array.from(targets) };
+  }
+
+  private split(values: Float32Array, sequences: readonly ScoredSequence[]): Float32Array[] {
+    let at = 0;
+    return sequences.map((sequence) => {
+      const part = values.slice(at, at + sequence.completionIds.length);
+      at += sequence.completionIds.length;
+      return part;
+    });
+  }
+
+  private checkLive(): void {
+    if (this.disposed) throw new LspError('lsp.model', 'the model has been disposed');
+  }
+
+  // --- log-probabilities and training -----------------------------------------------------------------------
+
+  /**
+   * The forward pass of scoring with everything it keeps, tensors allocated in `scope`: for tests and tools
+   * that want the device tensors (the oracle's float64 log-probabilities). Undefined when nothing is scored.
+   */
+  forwardScored(scope: TensorScope, sequences: readonly ScoredSequence[]) {
+    const { layout, runs, targets } = this.scoringLayout(scope, sequences);
+    if (targets.length === 0) return undefined;
+    const { layers } = stackForward(this.context, scope, layout, undefined);
+    const head = headForward(this.context, scope, layers.at(-1)!.output, runs, targets);
+    return { layout, runs, layers, head };
+  }
+
+  async tokenLogProbs(sequences: readonly ScoredSequence[]): Promise<Float32Array[]> {
+    this.checkLive();
+    const scope = new TensorScope(this.device);
+    try {
+      const forward = this.forwardScored(scope, sequences);
+      if (!forward) return sequences.map(() => new Float32Array(0));
+      return this.split((await this.device.read(forward.head.logprobs)) as Float32Array, sequences);
+    } finally {
+      scope.free();
+    }
+  }
+
+  private ensureGradients(): void {
+    for (const parameter of this.parameters.all) {
+      parameter.gradient ??= this.device.allocate([...parameter.shape]);
+    }
+  }
+
+  async accumulateGradients(
+    sequences: readonly ScoredSequence[],
+    lossGradient: (tokenLogProbs: readonly Float32Array[]) => Float32Array[],
+  ): Promise<Float32Array[]> {
+    this.checkLive();
+    if (this.frozen) throw new LspError('lsp.model', 'a frozen model (cloneFrozen) has no gradients');
+    if (this.parameters.lmHead === undefined) throw new LspError('lsp.model', 'a scalar-head model has no token log-probabilities to train');
+    this.ensureGradients();
+    const scope = new TensorScope(this.device);
+    try {
+      const forward = this.forwardScored(scope, sequences);
+      if (!forward) return sequences.map(() => new Float32Array(0));
+      const { layout, runs, layers, head } = forward;
+      const logprobs = (await this.device.read(head.logprobs)) as Float32Array;
+      if (!logprobs.every(Number.isFinite)) {
+        throw new NonFiniteError('a token log-probability is not finite; no gradient was accumulated', {
+          hint: 'lower the learning rate or check the weights',
+        });
+      }
+      const perSequence = this.split(logprobs, sequences);
+      const gradients = lossGradient(perSequence);
+      const flat = new Float32Array(logprobs.length);
+      let at = 0;
+      sequences.forEach((sequence, index) => {
+        const gradient = gradients[index];
+        if (!gradient || gradient.length !== sequence.completionIds.length) {
+          throw new LspError('lsp.model', `lossGradient returned ${gradient?.length ?? 'nothing'} values for sequence ${index} of ${sequence.completionIds.length} tokens`);
+        }
+        if (!gradient.every(Number.isFinite)) {
+          throw new NonFiniteError(`the loss gradient of sequence ${index} is not finite; no gradient was accumulated`);
+        }
+        flat.set(gradient, at);
+        at += gradient.length;
+      });
+      const dlogprobs = scope.upload(flat, [flat.length]);
+      const residual = scope.allocate([layout.batch * layout.time, this.config.hiddenSize]);
+      headBackward(this.context, scope, head, runs, dlogprobs, residual);
+      stackBackward(this.context, scope, layout, layers, residual);
+      this.hasGradients = true;
+      return perSequence;
+    } finally {
+      scope.free();
+    }
+  }
+
+  async optimizerStep(options: OptimizerOptions): Promise<TrainingStepResult> {
+    this.checkLive();
+    if (this.frozen) throw new LspError('lsp.model', 'a frozen model (cloneFrozen) cannot be trained');
+    if (!this.hasGradients) return { gradientNorm: 0, applied: false };
+    const gradients = this.parameters.all.map((parameter) => parameter.gradient!);
+    const gradientNorm = Math.sqrt(await this.device.sumOfSquares(gradients));
+    if (!Number.isFinite(gradientNorm)) {
+      this.zeroGradients();
+      return { gradientNorm, applied: false };
+    }
+    const maxNorm = options.maxGradientNorm ?? 0;
+    // As torch.nn.utils.clip_grad_norm_: scale by max / (norm + 1e-6) when the norm exceeds max.
+    const gradientScale = maxNorm > 0 && gradientNorm > maxNorm ? maxNorm / (gradientNorm + 1e-6) : 1;
+    this.optimizerStepCount++;
+    for (const parameter of this.parameters.all) {
+      parameter.firstMoment ??= this.device.allocate([...parameter.shape]);
+      parameter.secondMoment ??= this.device.allocate([...parameter.shape]);
+      this.device.adamw(parameter.tensor, parameter.gradient!, parameter.firstMoment, parameter.secondMoment, {
+        learningRate: options.learningRate,
+        beta1: options.beta1 ?? 0.9,
+        beta2: options.beta2 ?? 0.999,
+        epsilon: options.epsilon ?? 1e-8,
+        weightDecay: parameter.shape.length >= 2 ? options.weightDecay ?? 0.01 : 0,
+        step: this.optimizerStepCount,
+        gradientScale,
+      });
+    }
+    this.zeroGradients();
+    return { gradientNorm, applied: true };
+  }
+
+  private zeroGradients(): void {
+    for (const parameter of this.parameters.all) if (parameter.gradient) this.device.fill(parameter.gradient, 0);
+    this.hasGradients = false;
+  }
+
+  // --- the scalar head ----------------------------------------------------------------------------------------
+
+  /**
+   * The scalar head's outputs (labels) at each sequence's last token that is not pad_token_id (transformers'
+   * pooling): a reward model's score.
+   */
+  async scoreSequences(sequences: readonly (readonly number[])[]): Promise<Float32Array[]> {
+    this.checkLive();
+    const score = this.parameters.score;
+    if (!score) throw new LspError('lsp.model', 'this model has no scalar head (not a *ForSequenceClassification folder)');
+    const scope = new TensorScope(this.device);
+    try {
+      const asScored = sequences.map((ids) => ({ promptIds: ids, completionIds: [] as number[] }));
+      const { layout } = this.scoringLayout(scope, asScored);
+      const { layers } = stackForward(this.context, scope, layout, undefined);
+      // As transformers: the rightmost token that is not pad_token_id (position 0 when all are).
+      const pad = this.config.padTokenId;
+      const pooled = sequences.map((ids) => {
+        if (pad === undefined) return ids.length - 1;
+        for (let t = ids.length - 1; t >= 0; t--) if (ids[t] !== pad) return t;
+        return 0;
+      });
+      const runs = sequences.map((_, b) => ({ row: b * layout.time + pooled[b]!, at: b, count: 1 }));
+      const c = this.config.hiddenSize;
+      const gathered = scope.allocate([sequences.length, c]);
+      gatherRows(this.device, layers.at(-1)!.output, runs, gathered, c);
+      const { normed } = finalNormForward(this.context, scope, gathered, sequences.length);
+      const labels = score.shape[0]!;
+      const out = scope.allocate([sequences.length, labels]);
+      this.device.matmul(normed, score.tensor, out, sequences.length, labels, c, { transposeB: true });
+      const values = (await this.device.read(out)) as Float32Array;
+      return sequences.map((_, b) => values.slice(b * labels, (b + 1) * labels));
+    } finally {
+      scope.free();
+    }
+  }
+
+  // --- generation -----------------------------------------------------------------------------------------------
+
+  async generate(
+    requests: readonly GenerationRequest[],
+    options: GenerateOptions,
+    onToken?: (index: number, id: number) => void,
+  ): Promise<GenerationResult[]> {
+    this.checkLive();
+    if (this.parameters.lmHead === undefined) throw new LspError('lsp.model', 'a scalar-head model cannot generate');
+    const batch = requests.length;
+    if (batch === 0) return [];
+    requests.forEach((request, index) => {
+      if (request.promptIds.length === 0) throw new InvalidInputError(`request ${index}: the prompt is empty`);
+      this.checkIds(request.promptIds, `request ${index} prompt`);
+    });
+    const stops = options.stopSequences ?? [];
+    if (stops.length > 0 && !this.tokenizer) {
+      throw new InvalidInputError('stop sequences need the model folder\'s tokenizer, which is not loaded');
+    }
+    const maxNewTokens = Math.max(0, Math.floor(options.maxNewTokens));
+    const sampling = { temperature: options.temperature ?? 1, topK: options.topK ?? 0, topP: options.topP ?? 1 };
+    const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
+    const randoms = requests.map((_, index) => createRandom(seed * 7919 + index));
+    const promptLength = Math.max(...requests.map((request) => request.promptIds.length));
+    this.ensureContext(promptLength + maxNewTokens);
+
+    const completions: number[][] = requests.map(() => []);
+    const finish: (GenerationResult['finishReason'] | undefined)[] = requests.map(() => undefined);
+    const texts: string[] = requests.map(() => '');
+    const keyStart = requests.map((request) => promptLength - request.promptIds.length);
+    const useCache = options.useKvCache ?? true;
+    const { keyValueHeads, headDim } = this.config;
+    const cacheScope = new TensorScope(this.device);
+    const capacity = promptLength + maxNewTokens;
+    const caches: LayerCache[] | undefined = useCache
+      ? this.parameters.layers.map(() => ({
+          k: cacheScope.allocate([batch, capacity, keyValueHeads, headDim]),
+          v: cacheScope.allocate([batch, capacity, keyValueHeads, headDim]),
+          capacity, writeOffset: 0,
+        }))
+      : undefined;
+    try {
+      for (let step = 0; step < maxNewTokens; step++) {
+        const scope = new TensorScope(this.device);
+        try {
+          let layout: BatchLayout;
+          if (step === 0 || !useCache) {
+            // The whole (left-padded) sequence: the prefill, or every step when the cache is off.
+            const time = promptLength + step;
+            const ids = new Int32Array(batch * time);
+            const positions = new Int32Array(batch * time);
+            requests.forEach((request, b) => {
+              const tokens = [...request.promptIds, ...completions[b]!];
+              ids.set(tokens, b * time + keyStart[b]!);
+              for (let t = 0; t < time; t++) positions[b * time + t] = Math.max(0, t - keyStart[b]!);
+            });
+            layout = {
+              batch, time, ids: scope.upload(ids, [batch * time]), positions: scope.upload(positions, [batch * time]),
+              queryOffset: new Array<number>(batch).fill(0), keyLength: new Array<number>(batch).fill(time), keyStart,
+            };
+          } else {
+            // One new token per entry at key position promptLength + step - 1.
+            const slot = promptLength + step - 1;
+            const ids = Int32Array.from(completions.map((tokens) => tokens.at(-1)!));
+            const positions = Int32Array.from(keyStart, (start) => slot - start);
+            layout = {
+              batch, time: 1, ids: scope.upload(ids, [batch]), positions: scope.upload(positions, [batch]),
+              queryOffset: new Array<number>(batch).fill(slot), keyLength: new Array<number>(batch).fill(slot + 1), keyStart,
+            };
+          }
+          if (caches) for (const cache of caches) cache.writeOffset = layout.queryOffset[0]!;
+          const { layers } = stackForward(this.context, scope, layout, caches);
+          const runs = requests.map((_, b) => ({ row: b * layout.time + layout.time - 1, at: b, count: 1 }));
+          const c = this.config.hiddenSize;
+          const gathered = scope.allocate([batch, c]);
+          gatherRows(this.device, layers.at(-1)!.output, runs, gathered, c);
+          const { normed } = finalNormForward(this.context, scope, gathered, batch);
+          const logits = scope.allocate([batch, this.config.vocabularySize]);
+          const head = this.parameters.lmHead;
+          this.device.matmul(normed, head.tensor, logits, batch, this.config.vocabularySize, c, { transposeB: true });
+          const uniforms = scope.upload(Float32Array.from(randoms, (random) => random()), [batch]);
+          const chosen = scope.allocate([batch], 'i32');
+          this.device.sample(logits, uniforms, chosen, sampling);
+          const ids = (await this.device.read(chosen)) as Int32Array;
+          for (let b = 0; b < batch; b++) {
+            if (finish[b] !== undefined) continue;
+            const id = ids[b]!;
+            completions[b]!.push(id);
+            onToken?.(b, id);
+            if (this.eosTokenIds.has(id)) {
+              finish[b] = 'eos';
+            } else if (stops.length > 0) {
+              const text = this.tokenizer!.decode(completions[b]!, { skipSpecialTokens: true });
+              const found = stops.map((stop) => text.indexOf(stop)).filter((at) => at >= 0);
+              if (found.length > 0) {
+                finish[b] = 'stop-sequence';
+                texts[b] = text.slice(0, Math.min(...found));
+              }
+            }
+          }
+        } finally {
+          scope.free();
+        }
+        if (finish.every((reason) => reason !== undefined)) break;
+      }
+    } finally {
+      cacheScope.free();
+    }
+    return requests.map((_, b) => {
+      const reason = finish[b] ?? 'length';
+      const text = reason === 'stop-sequence'
+        ? texts[b]!
+        : this.tokenizer?.decode(completions[b]!, { skipSpecialTokens: true }) ?? '';
+      return { completionIds: completions[b]!, text, finishReason: reason };
+    });
+  }
+
+  // --- copies, saving, disposal -----------------------------------------------------------------------------------
+
+  async cloneFrozen(): Promise<LlamaModel> {
+    this.checkLive();
+    const byName = new Map<string, Parameter>();
+    for (const parameter of this.parameters.all) {
+      const tensor = this.device.allocate([...parameter.shape]);
+      this.device.copy(parameter.tensor, tensor);
+      byName.set(parameter.name, { name: parameter.name, shape: parameter.shape, tensor, storage: parameter.storage });
+    }
+    const parameters = assembleParameters(this.config, byName);
+    return new LlamaModel(this.device, this.config, parameters, this.tokenizer, this.source, true, [...this.eosTokenIds]);
+  }
+
+  async save(directory: string): Promise<void> {
+    this.checkLive();
+    const { saveModel } = await import('./model-folder');
+    await saveModel(this, directory);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const parameter of this.parameters.all) {
+      for (const tensor of [parameter.tensor, parameter.gradient, parameter.firstMoment, parameter.secondMoment]) {
+        if (tensor) this.device.free(tensor);
+      }
+    }
+    this.device.free(this.context.rope.cos);
+    this.device.free(this.context.rope.sin);
+  }
+}
