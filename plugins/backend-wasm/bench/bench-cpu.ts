@@ -1,0 +1,123 @@
+// `bun run bench:cpu`: CPU throughput of the wasm backend next to the reference measured in the same run.
+// Part (a): f32 matmul GFLOP/s of @lsp/backend-wasm and of numpy on OpenBLAS, at equal thread counts.
+// A script, not a test: it prints figures and asserts nothing.
+import { createRandom, randomFloats } from '@lsp/oracle';
+import { createWasmDevice } from '../src/index';
+
+const sizes = [256, 1024, 2048];
+const threadCounts = [1, 2];
+/** Seconds of timed work per figure (after one warm-up run). */
+const secondsPerFigure = 1.5;
+
+// --- helpers -------------------------------------------------------------------------------------------------
+
+function format(value: number | undefined, digits = 1): string {
+  return value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(digits);
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const line = (cells: string[]) => cells.map((cell, column) => cell.padStart(widths[column]!)).join('  ');
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+}
+
+/** The Python that measures numpy's matmul; prints one JSON object. */
+const numpyScript = `
+import json, sys, time
+import numpy as np
+sizes = json.loads(sys.argv[1]); budget = float(sys.argv[2])
+result = {"numpy": np.__version__, "gflops": {}}
+for n in sizes:
+    rng = np.random.default_rng(n)
+    a = rng.random((n, n), dtype=np.float32); b = rng.random((n, n), dtype=np.float32)
+    a @ b
+    start = time.perf_counter(); reps = 0
+    while True:
+        a @ b; reps += 1
+        if time.perf_counter() - start >= budget: break
+    result["gflops"][str(n)] = 2 * n ** 3 * reps / (time.perf_counter() - start) / 1e9
+libraries = set()
+with open('/proc/self/maps') as maps:
+    for line in maps:
+        path = line.split()[-1]
+        if 'blas' in path or 'lapack' in path: libraries.add(path)
+result["blas"] = sorted(libraries)
+print(json.dumps(result))
+`;
+
+interface NumpyResult {
+  numpy: string;
+  blas: string[];
+  gflops: Record<string, number>;
+}
+
+const python = ['/usr/bin/python3', 'python3'].find((candidate) => candidate.includes('/') ? Bun.file(candidate).size > 0 : Bun.which(candidate));
+
+/** numpy on OpenBLAS with OPENBLAS_NUM_THREADS = threads, or why it could not run. */
+async function measureNumpy(threads: number): Promise<NumpyResult | string> {
+  if (!python) return 'python3 is not installed';
+  const child = Bun.spawn([python, '-c', numpyScript, JSON.stringify(sizes), String(secondsPerFigure)], {
+    env: { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  const [output, errors, code] = [await new Response(child.stdout).text(), await new Response(child.stderr).text(), await child.exited];
+  if (code !== 0) {
+    return errors.includes('No module named') ? `numpy is missing for ${python}` : `numpy failed: ${errors.trim().split('\n').pop()}`;
+  }
+  return JSON.parse(output) as NumpyResult;
+}
+
+// --- (a) matmul ------------------------------------------------------------------------------------------------
+
+async function measureWasm(threads: number): Promise<Record<number, number>> {
+  const device = await createWasmDevice({ threads });
+  const result: Record<number, number> = {};
+  for (const n of sizes) {
+    const random = createRandom(n);
+    const a = device.upload(randomFloats(random, n * n), [n, n]);
+    const b = device.upload(randomFloats(random, n * n), [n, n]);
+    const out = device.allocate([n, n]);
+    device.matmul(a, b, out, n, n, n);
+    await device.synchronize();
+    const start = performance.now();
+    let reps = 0;
+    do {
+      device.matmul(a, b, out, n, n, n);
+      await device.synchronize();
+      reps++;
+    } while (performance.now() - start < secondsPerFigure * 1000);
+    result[n] = (2 * n ** 3 * reps) / ((performance.now() - start) / 1000) / 1e9;
+    for (const tensor of [a, b, out]) device.free(tensor);
+  }
+  device.dispose();
+  return result;
+}
+
+async function matmulSection(): Promise<void> {
+  console.log('(a) f32 matmul C = A B, square n x n, GFLOP/s (2 n^3 flops per product)\n');
+  const rows: string[][] = [];
+  const notes = new Set<string>();
+  for (const threads of threadCounts) {
+    const wasm = await measureWasm(threads);
+    const numpy = await measureNumpy(threads);
+    if (typeof numpy === 'string') notes.add(numpy);
+    else notes.add(`numpy ${numpy.numpy} (${python}) on ${numpy.blas.join(', ') || 'an unknown BLAS'}`);
+    for (const n of sizes) {
+      const reference = typeof numpy === 'string' ? undefined : numpy.gflops[String(n)];
+      rows.push([String(n), String(threads), format(wasm[n]), format(reference), reference ? `${format(wasm[n]! / reference, 2)}x` : '-']);
+    }
+  }
+  console.log(table(['n', 'threads', 'wasm', 'numpy/OpenBLAS', 'wasm/OpenBLAS'], rows));
+  console.log('');
+  for (const note of notes) console.log(`reference: ${note}`);
+  if ([...notes].some((note) => note.includes('missing') || note.includes('not installed'))) {
+    console.log('to compare against OpenBLAS: apt-get install python3-numpy libopenblas0-pthread (or scripts/setup.sh --with-references)');
+  }
+  console.log(`OPENBLAS_NUM_THREADS was set to each row's thread count; wasm used that many kernel workers.`);
+}
+
+// --- main ------------------------------------------------------------------------------------------------------
+
+console.log(`bench:cpu on ${navigator.hardwareConcurrency} cores, Bun ${Bun.version}\n`);
+await matmulSection();
