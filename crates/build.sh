@@ -12,7 +12,7 @@ if [ ! -x "$cargo" ] || [ ! -x "$RUSTC" ]; then
   exit 1
 fi
 
-plain_crates=(advantage)
+plain_crates=(tokenizer advantage)
 shared_memory_crates=(kernels)
 # Maximum shared memory for the kernel crates: 4 GiB (the wasm32 limit).
 max_memory=4294967296

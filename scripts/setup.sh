@@ -41,7 +41,8 @@ as_root() {
 # --- System packages --------------------------------------------------------------------------------
 # Debian's Rust builds wasm32-unknown-unknown (the rustup toolchain here has no wasm32 target);
 # libvulkan1 and Mesa's lavapipe from bookworm-backports give WebGPU a CPU adapter (bookworm's Mesa 22 is refused by Dawn).
-apt_packages=(rustc cargo libstd-rust-dev-wasm32 lld libvulkan1)
+# librust-unicode-normalization-dev: the tokenizer crate's NFC/NFKC normalizers (crates.io is unreachable).
+apt_packages=(rustc cargo libstd-rust-dev-wasm32 lld libvulkan1 librust-unicode-normalization-dev)
 if [ "$with_references" = 1 ]; then
   # numpy must find OpenBLAS (else it falls back to the reference BLAS at a few GFLOP/s); torch is the model reference.
   apt_packages+=(python3-numpy libopenblas0-pthread python3-torch)

@@ -1,0 +1,330 @@
+// The whole encode/decode pipeline of a tokenizer.json: added tokens, normalizers, pre-tokenizers, the BPE
+// model, the post-processor's special tokens and the decoders, in Hugging Face's order.
+use crate::added::{AddedMatcher, AddedToken, Piece};
+use crate::bpe::{byte_level_to_bytes, char_to_byte_map, BpeModel, BpeOptions};
+use crate::config::Reader;
+use crate::decoder::{byte_level_bytes, Decoder};
+use crate::hash::{new_map, FxHashMap};
+use crate::normalizer::{normalize_all, Normalizer};
+use crate::pretokenizer::{Behavior, KnownRegex, PreTokenizer, PrependScheme, SplitPattern};
+
+pub struct Tokenizer {
+    normalizers: Vec<Normalizer>,
+    pre_tokenizers: Vec<PreTokenizer>,
+    /// Set when pre-tokenization is one known regex: its matches go straight to the model.
+    fast_regex: Option<KnownRegex>,
+    model: BpeModel,
+    added: Vec<AddedToken>,
+    added_by_id: FxHashMap<u32, usize>,
+    raw_matcher: AddedMatcher,
+    normalized_matcher: AddedMatcher,
+    prefix_ids: Vec<u32>,
+    suffix_ids: Vec<u32>,
+    decoders: Vec<Decoder>,
+    model_tokens: Vec<Option<String>>,
+    /// Set when the decoder is ByteLevel alone: each id's raw bytes, concatenated then read as lossy UTF-8.
+    decode_bytes: Option<Vec<Vec<u8>>>,
+    char_to_byte: FxHashMap<u32, u8>,
+    pub vocab_size: u32,
+}
+
+fn behavior(code: u32) -> Result<Behavior, String> {
+    Ok(match code {
+        0 => Behavior::Removed,
+        1 => Behavior::Isolated,
+        2 => Behavior::MergedWithPrevious,
+        3 => Behavior::MergedWithNext,
+        4 => Behavior::Contiguous,
+        _ => return Err(format!("unknown split behavior {}", code)),
+    })
+}
+
+fn prepend_scheme(code: u32) -> Result<PrependScheme, String> {
+    Ok(match code {
+        0 => PrependScheme::Always,
+        1 => PrependScheme::First,
+        2 => PrependScheme::Never,
+        _ => return Err(format!("unknown prepend scheme {}", code)),
+    })
+}
+
+impl Tokenizer {
+    pub fn from_description(bytes: &[u8]) -> Result<Tokenizer, String> {
+        let mut reader = Reader::new(bytes);
+        let mut normalizers = Vec::new();
+        for _ in 0..reader.u32()? {
+            normalizers.push(match reader.u32()? {
+                1 => Normalizer::Nfc,
+                2 => Normalizer::Nfd,
+                3 => Normalizer::Nfkc,
+                4 => Normalizer::Nfkd,
+                5 => Normalizer::Lowercase,
+                6 => Normalizer::Strip { left: reader.bool()?, right: reader.bool()? },
+                7 => Normalizer::Prepend(reader.string()?),
+                8 => Normalizer::Replace { pattern: reader.string()?, content: reader.string()? },
+                kind => return Err(format!("unknown normalizer kind {}", kind)),
+            });
+        }
+        let mut pre_tokenizers = Vec::new();
+        for _ in 0..reader.u32()? {
+            pre_tokenizers.push(match reader.u32()? {
+                1 => {
+                    let pattern = match reader.u32()? {
+                        0 => SplitPattern::Literal(reader.string()?),
+                        1 => SplitPattern::Regex(KnownRegex::Gpt2),
+                        2 => SplitPattern::Regex(KnownRegex::Llama3 { max_digits: reader.u32()? as usize }),
+                        kind => return Err(format!("unknown split pattern kind {}", kind)),
+                    };
+                    PreTokenizer::Split { pattern, behavior: behavior(reader.u32()?)?, invert: reader.bool()? }
+                }
+                2 => PreTokenizer::ByteLevel { add_prefix_space: reader.bool()?, use_regex: reader.bool()? },
+                3 => PreTokenizer::Metaspace {
+                    replacement: reader.char()?,
+                    prepend_scheme: prepend_scheme(reader.u32()?)?,
+                    split: reader.bool()?,
+                },
+                4 => PreTokenizer::Digits { individual: reader.bool()? },
+                5 => PreTokenizer::Punctuation { behavior: behavior(reader.u32()?)? },
+                6 => PreTokenizer::Whitespace,
+                7 => PreTokenizer::WhitespaceSplit,
+                kind => return Err(format!("unknown pre-tokenizer kind {}", kind)),
+            });
+        }
+        let byte_level = pre_tokenizers.iter().any(|step| matches!(step, PreTokenizer::ByteLevel { .. }));
+        // Model: vocab, merges, options.
+        let vocab_count = reader.u32()? as usize;
+        let mut vocab = Vec::with_capacity(vocab_count);
+        for _ in 0..vocab_count {
+            let token = reader.string()?;
+            let id = reader.u32()?;
+            vocab.push((token, id));
+        }
+        let merge_count = reader.u32()? as usize;
+        let mut merges = Vec::with_capacity(merge_count);
+        for _ in 0..merge_count {
+            merges.push((reader.string()?, reader.string()?));
+        }
+        let has_unk = reader.bool()?;
+        let unk = reader.string()?;
+        let options = BpeOptions {
+            byte_level,
+            unk_token: if has_unk { Some(unk) } else { None },
+            byte_fallback: reader.bool()?,
+            fuse_unk: reader.bool()?,
+            ignore_merges: reader.bool()?,
+            prefix: reader.string()?,
+            suffix: reader.string()?,
+        };
+        let model = BpeModel::new(&vocab, &merges, options)?;
+        let mut vocab_size = 0u32;
+        let mut model_tokens: Vec<Option<String>> = Vec::new();
+        for (token, id) in vocab {
+            let index = id as usize;
+            if model_tokens.len() <= index {
+                model_tokens.resize(index + 1, None);
+            }
+            model_tokens[index] = Some(token);
+            vocab_size = vocab_size.max(id + 1);
+        }
+        // Added tokens.
+        let mut added = Vec::new();
+        for _ in 0..reader.u32()? {
+            added.push(AddedToken {
+                content: reader.string()?,
+                id: reader.u32()?,
+                special: reader.bool()?,
+                normalized: reader.bool()?,
+                lstrip: reader.bool()?,
+                rstrip: reader.bool()?,
+                single_word: reader.bool()?,
+            });
+        }
+        let prefix_ids = reader.ids()?;
+        let suffix_ids = reader.ids()?;
+        let mut decoders = Vec::new();
+        for _ in 0..reader.u32()? {
+            decoders.push(match reader.u32()? {
+                1 => Decoder::ByteLevel,
+                2 => Decoder::Metaspace { replacement: reader.char()?, prepend_scheme: prepend_scheme(reader.u32()?)? },
+                3 => Decoder::ByteFallback,
+                4 => Decoder::Fuse,
+                5 => Decoder::Strip { content: reader.char()?, start: reader.u32()? as usize, stop: reader.u32()? as usize },
+                6 => Decoder::Replace { pattern: reader.string()?, content: reader.string()? },
+                kind => return Err(format!("unknown decoder kind {}", kind)),
+            });
+        }
+
+        let mut added_by_id = new_map(added.len() * 2);
+        let mut raw_patterns = Vec::new();
+        let mut normalized_patterns = Vec::new();
+        for (index, token) in added.iter_mut().enumerate() {
+            if token.normalized && !normalizers.is_empty() {
+                token.content = normalize_all(&normalizers, &token.content);
+            }
+            added_by_id.insert(token.id, index);
+            vocab_size = vocab_size.max(token.id + 1);
+            if token.normalized {
+                normalized_patterns.push((token.content.clone(), index as u32));
+            } else {
+                raw_patterns.push((token.content.clone(), index as u32));
+            }
+        }
+
+        let mut core: Vec<&PreTokenizer> = pre_tokenizers.iter().collect();
+        if let Some(PreTokenizer::ByteLevel { add_prefix_space: false, use_regex: false }) = core.last() {
+            core.pop();
+        }
+        let fast_regex = match core.as_slice() {
+            [PreTokenizer::Split { pattern: SplitPattern::Regex(regex), behavior: Behavior::Isolated, invert: false }] => Some(*regex),
+            [PreTokenizer::ByteLevel { add_prefix_space: false, use_regex: true }] => Some(KnownRegex::Gpt2),
+            _ => None,
+        };
+        let char_to_byte = char_to_byte_map();
+        let decode_bytes = if decoders.len() == 1 && matches!(decoders[0], Decoder::ByteLevel) {
+            let mut table = vec![Vec::new(); vocab_size as usize];
+            for (id, token) in model_tokens.iter().enumerate() {
+                if let Some(token) = token {
+                    table[id] = byte_level_bytes(token, &char_to_byte);
+                }
+            }
+            for token in &added {
+                table[token.id as usize] = byte_level_bytes(&token.content, &char_to_byte);
+            }
+            Some(table)
+        } else {
+            None
+        };
+        Ok(Tokenizer {
+            normalizers,
+            pre_tokenizers,
+            fast_regex,
+            model,
+            added,
+            added_by_id,
+            raw_matcher: AddedMatcher::new(&raw_patterns),
+            normalized_matcher: AddedMatcher::new(&normalized_patterns),
+            prefix_ids,
+            suffix_ids,
+            decoders,
+            model_tokens,
+            decode_bytes,
+            char_to_byte,
+            vocab_size,
+        })
+    }
+
+    pub fn encode(&mut self, text: &str, add_special_tokens: bool, out: &mut Vec<u32>) {
+        if add_special_tokens {
+            out.extend_from_slice(&self.prefix_ids);
+        }
+        let mut pieces = Vec::new();
+        self.raw_matcher.split(text, &self.added, &mut pieces);
+        for piece in pieces {
+            match piece {
+                Piece::Token(index) => out.push(self.added[index as usize].id),
+                Piece::Text(start, end) => {
+                    let segment = &text[start..end];
+                    if self.normalizers.is_empty() {
+                        self.encode_normalized(segment, start == 0, out);
+                    } else {
+                        let normalized = normalize_all(&self.normalizers, segment);
+                        self.encode_normalized(&normalized, start == 0, out);
+                    }
+                }
+            }
+        }
+        if add_special_tokens {
+            out.extend_from_slice(&self.suffix_ids);
+        }
+    }
+
+    fn encode_normalized(&mut self, text: &str, at_input_start: bool, out: &mut Vec<u32>) {
+        if self.normalized_matcher.is_empty() {
+            self.encode_plain(text, at_input_start, out);
+            return;
+        }
+        let mut pieces = Vec::new();
+        self.normalized_matcher.split(text, &self.added, &mut pieces);
+        for piece in pieces {
+            match piece {
+                Piece::Token(index) => out.push(self.added[index as usize].id),
+                Piece::Text(start, end) => self.encode_plain(&text[start..end], at_input_start && start == 0, out),
+            }
+        }
+    }
+
+    /// Pre-tokenizes text that holds no added token and runs the model on each piece.
+    fn encode_plain(&mut self, text: &str, at_input_start: bool, out: &mut Vec<u32>) {
+        if text.is_empty() {
+            return;
+        }
+        if let Some(regex) = self.fast_regex {
+            let bytes = text.as_bytes();
+            let mut start = 0;
+            while start < bytes.len() {
+                let end = regex.match_at(bytes, start);
+                self.model.tokenize(&bytes[start..end], out);
+                start = end;
+            }
+            return;
+        }
+        if self.pre_tokenizers.is_empty() {
+            self.model.tokenize(text.as_bytes(), out);
+            return;
+        }
+        let mut pieces = vec![text.to_string()];
+        for step in &self.pre_tokenizers {
+            pieces = step.apply(pieces, at_input_start);
+        }
+        for piece in pieces {
+            self.model.tokenize(piece.as_bytes(), out);
+        }
+    }
+
+    fn token_of(&self, id: u32) -> Option<(&str, bool)> {
+        if let Some(&index) = self.added_by_id.get(&id) {
+            let token = &self.added[index];
+            return Some((token.content.as_str(), token.special));
+        }
+        self.model_tokens.get(id as usize).and_then(|token| token.as_deref()).map(|token| (token, false))
+    }
+
+    pub fn decode(&self, ids: &[u32], skip_special_tokens: bool) -> Result<String, String> {
+        for &id in ids {
+            if self.token_of(id).is_none() {
+                return Err(format!("id {} is out of range: this tokenizer has no token with that id (vocabulary size {})", id, self.vocab_size));
+            }
+        }
+        let kept = ids.iter().copied().filter(|&id| !(skip_special_tokens && self.token_of(id).map(|(_, special)| special).unwrap_or(false)));
+        if let Some(table) = &self.decode_bytes {
+            let mut bytes = Vec::with_capacity(ids.len() * 4);
+            for id in kept {
+                bytes.extend_from_slice(&table[id as usize]);
+            }
+            return Ok(String::from_utf8_lossy(&bytes).into_owned());
+        }
+        let mut tokens: Vec<String> = kept.map(|id| self.token_of(id).unwrap().0.to_string()).collect();
+        if self.decoders.is_empty() {
+            return Ok(tokens.join(" "));
+        }
+        for decoder in &self.decoders {
+            tokens = decoder.apply(tokens);
+        }
+        Ok(tokens.concat())
+    }
+
+    pub fn token_to_id(&self, token: &str) -> Option<u32> {
+        if let Some(added) = self.added.iter().find(|added| added.content == token) {
+            return Some(added.id);
+        }
+        if self.model.byte_level {
+            byte_level_to_bytes(token, &self.char_to_byte).and_then(|bytes| self.model.lookup(&bytes))
+        } else {
+            self.model.lookup(token.as_bytes())
+        }
+    }
+
+    pub fn id_to_token(&self, id: u32) -> Option<&str> {
+        self.token_of(id).map(|(token, _)| token)
+    }
+}

@@ -1,0 +1,20 @@
+// @lsp/tokenizer-wasm: Hugging Face tokenizer.json in Rust compiled to wasm32, behind the core tokenizer interface.
+import type { PluginV1, TokenizerLoaderV1 } from '@lsp/core';
+import { loadTokenizer } from './tokenizer-wasm';
+
+export { loadTokenizer, loadTokenizerSync, WasmTokenizer } from './tokenizer-wasm';
+export { renderChatTemplate, type TokenizerConfig } from './tokenizer-chat-template';
+
+export const tokenizerWasmVersion = '0.1.0';
+
+/** The plugin: one tokenizer loader named 'wasm'. */
+export function tokenizerWasm(): PluginV1 {
+  const loader: TokenizerLoaderV1 = {
+    specificationVersion: 'v1',
+    name: 'wasm',
+    load: (path: string) => loadTokenizer(path),
+  };
+  return { name: '@lsp/tokenizer-wasm', version: tokenizerWasmVersion, specificationVersion: 'v1', tokenizers: [loader] };
+}
+
+export default tokenizerWasm;

@@ -1,0 +1,61 @@
+// Chat templates: tokenizer_config.json's chat_template rendered with @huggingface/jinja, with the variables
+// transformers' apply_chat_template passes (messages, add_generation_prompt, the special tokens as strings).
+import { Template } from '@huggingface/jinja';
+import type { ChatMessage } from '@lsp/core';
+import { InvalidInputError } from '@lsp/core';
+
+export interface TokenizerConfig {
+  chat_template?: string | { name: string; template: string }[];
+  bos_token?: unknown;
+  eos_token?: unknown;
+  unk_token?: unknown;
+  pad_token?: unknown;
+  [key: string]: unknown;
+}
+
+const compiledTemplates = new Map<string, Template>();
+
+function tokenString(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null && typeof (value as { content?: unknown }).content === 'string') {
+    return (value as { content: string }).content;
+  }
+  return undefined;
+}
+
+function templateSource(config: TokenizerConfig): string {
+  const template = config.chat_template;
+  if (typeof template === 'string') return template;
+  if (Array.isArray(template)) {
+    const named = template.find((entry) => entry.name === 'default') ?? template[0];
+    if (named && typeof named.template === 'string') return named.template;
+  }
+  throw new InvalidInputError('tokenizer_config.json: chat_template is missing', {
+    hint: 'this tokenizer has no chat template; use a chat model folder or format prompts yourself',
+  });
+}
+
+export function renderChatTemplate(
+  config: TokenizerConfig,
+  messages: readonly ChatMessage[],
+  options: { addGenerationPrompt?: boolean } = {},
+): string {
+  const source = templateSource(config);
+  let template = compiledTemplates.get(source);
+  if (!template) {
+    template = new Template(source);
+    compiledTemplates.set(source, template);
+  }
+  const variables: Record<string, unknown> = {
+    messages: messages.map((message) => ({ ...message })),
+    add_generation_prompt: options.addGenerationPrompt ?? false,
+    raise_exception: (message: string) => {
+      throw new InvalidInputError(`chat template: ${message}`);
+    },
+  };
+  for (const key of ['bos_token', 'eos_token', 'unk_token', 'pad_token'] as const) {
+    const value = tokenString(config[key]);
+    if (value !== undefined) variables[key] = value;
+  }
+  return template.render(variables);
+}
