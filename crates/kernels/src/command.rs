@@ -279,12 +279,22 @@ unsafe fn matmul_command(args: &Args, part: usize, parts: usize, scratch: *mut f
         alpha,
         accumulate: flags & FLAG_ACCUMULATE != 0,
     };
+    // Few rows against B stored (N, K) (decoding against linear weights): dot products along the depth, as
+    // packing B would cost as much as the product. The choice depends on the shape only, never on the split.
+    let use_dot = flags & (FLAG_TRANSPOSE_A | FLAG_TRANSPOSE_B) == FLAG_TRANSPOSE_B && m < matmul::DOT_ROWS && k > 0;
+    let compute = |index: usize, rows: (usize, usize), columns: (usize, usize)| {
+        if use_dot {
+            matmul::gemm_dot(&product(index), rows, columns)
+        } else {
+            matmul::gemm(&product(index), rows, columns, scratch)
+        }
+    };
     let row_panels = (m + MR - 1) / MR;
     if (m * n * k * batch) < 32768 {
         // Too small to be worth a second worker.
         if part == 0 {
             for index in 0..batch {
-                matmul::gemm(&product(index), (0, m), (0, n), scratch);
+                compute(index, (0, m), (0, n));
             }
         }
     } else if batch * row_panels >= 4 * parts {
@@ -296,14 +306,14 @@ unsafe fn matmul_command(args: &Args, part: usize, parts: usize, scratch: *mut f
             let first_panel = unit % row_panels;
             let last_panel = if (index + 1) * row_panels < end { row_panels } else { end - index * row_panels };
             let row_end = if last_panel * MR < m { last_panel * MR } else { m };
-            matmul::gemm(&product(index), (first_panel * MR, row_end), (0, n), scratch);
+            compute(index, (first_panel * MR, row_end), (0, n));
             unit = (index * row_panels) + last_panel;
         }
     } else {
-        // Few rows (decoding): split the columns instead.
+        // Few rows: split the columns instead.
         let (begin, end) = share(n, part, parts, NR);
         for index in 0..batch {
-            matmul::gemm(&product(index), (0, m), (begin, end), scratch);
+            compute(index, (0, m), (begin, end));
         }
     }
 }

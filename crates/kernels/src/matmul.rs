@@ -240,3 +240,78 @@ unsafe fn micro_kernel(kc: usize, a: *const f32, b: *const f32, c: *mut f32, ldc
         }
     }
 }
+
+/// Below this many rows a product with B stored transposed (N, K) skips packing: both operands are already
+/// contiguous along the depth, and packing B would cost as much as the product itself (decoding steps).
+pub const DOT_ROWS: usize = 16;
+
+/// Rows [row_begin, row_end) x columns [column_begin, column_end) of c = alpha * a (m, k) b^T + (accumulate ? c : 0)
+/// with a stored (M, K) and b stored (N, K), as 4 x 3 tiles of dot products along the depth.
+pub unsafe fn gemm_dot(p: &Product, rows: (usize, usize), columns: (usize, usize)) {
+    let (row_begin, row_end) = rows;
+    let (column_begin, column_end) = columns;
+    let mut i = row_begin;
+    while i < row_end {
+        let r = min(4, row_end - i);
+        let mut j = column_begin;
+        while j < column_end {
+            let c = min(3, column_end - j);
+            match (r, c) {
+                (4, 3) => dot_tile::<4, 3>(p, i, j),
+                (4, 2) => dot_tile::<4, 2>(p, i, j),
+                (4, 1) => dot_tile::<4, 1>(p, i, j),
+                (3, 3) => dot_tile::<3, 3>(p, i, j),
+                (3, 2) => dot_tile::<3, 2>(p, i, j),
+                (3, 1) => dot_tile::<3, 1>(p, i, j),
+                (2, 3) => dot_tile::<2, 3>(p, i, j),
+                (2, 2) => dot_tile::<2, 2>(p, i, j),
+                (2, 1) => dot_tile::<2, 1>(p, i, j),
+                (1, 3) => dot_tile::<1, 3>(p, i, j),
+                (1, 2) => dot_tile::<1, 2>(p, i, j),
+                _ => dot_tile::<1, 1>(p, i, j),
+            }
+            j += c;
+        }
+        i += r;
+    }
+}
+
+/// An R x C tile of dot products. Each element's sum has the same order whatever tile it falls in: four lane
+/// sums over the depth in steps of 4, folded, then the leftover depth in order.
+#[inline(always)]
+unsafe fn dot_tile<const R: usize, const C: usize>(p: &Product, row: usize, column: usize) {
+    let k = p.k;
+    let mut acc = [[f32x4_splat(0.0); C]; R];
+    let mut a_rows = [p.a.ptr; R];
+    let mut b_rows = [p.b.ptr; C];
+    for i in 0..R {
+        a_rows[i] = p.a.ptr.add((row + i) * p.a.row_stride);
+    }
+    for j in 0..C {
+        b_rows[j] = p.b.ptr.add((column + j) * p.b.column_stride);
+    }
+    let mut depth = 0;
+    while depth + 4 <= k {
+        let mut bv = [f32x4_splat(0.0); C];
+        for j in 0..C {
+            bv[j] = v128_load(b_rows[j].add(depth) as *const v128);
+        }
+        for i in 0..R {
+            let av = v128_load(a_rows[i].add(depth) as *const v128);
+            for j in 0..C {
+                acc[i][j] = f32x4_add(acc[i][j], f32x4_mul(av, bv[j]));
+            }
+        }
+        depth += 4;
+    }
+    for i in 0..R {
+        for j in 0..C {
+            let mut sum = crate::math::sum4(acc[i][j]);
+            for d in depth..k {
+                sum += *a_rows[i].add(d) * *b_rows[j].add(d);
+            }
+            let dst = p.c.add((row + i) * p.ldc + column + j);
+            *dst = if p.accumulate { p.alpha * sum + *dst } else { p.alpha * sum };
+        }
+    }
+}

@@ -1,5 +1,6 @@
 // The packed matmul on shapes that cross every blocking boundary (KC = 512 deep, NC = 1020 wide, MC = 64 rows,
-// 4 x 12 micro-tiles), both ways of splitting work across workers, against a float64 reference.
+// 4 x 12 micro-tiles), the unpacked dot-product path for few rows, both ways of splitting work across workers,
+// against a float64 reference.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { MatmulOptions } from '@lsp/core';
 import { createRandom, randomFloats } from '@lsp/oracle';
@@ -70,7 +71,10 @@ const shapes: Shape[] = [
   { m: 70, n: 45, k: 77, options: { transposeA: true, alpha: -0.75, accumulate: true } },
   { m: 31, n: 53, k: 600, options: { transposeA: true, transposeB: true } },
   // Few rows: the work is split by columns.
+  // Few rows against B stored (N, K): unpacked dot products, with depth and tile remainders.
   { m: 3, n: 1500, k: 257, options: { transposeB: true } },
+  { m: 13, n: 38, k: 70, options: { transposeB: true, alpha: 1.5, accumulate: true } },
+  { m: 9, n: 50, k: 31, options: { batch: 9, transposeB: true } },
   { m: 1, n: 77, k: 64, options: { accumulate: true } },
   // Batched attention-style products.
   { m: 19, n: 23, k: 16, options: { batch: 7, transposeB: true, alpha: 0.25 } },
