@@ -77,14 +77,14 @@ export interface LoadModelOptions {
 export async function loadModel(directory: string, options: LoadModelOptions): Promise<LlamaModel> {
   const { device } = options;
   const config = readModelConfig(directory);
-  const { entries } = readModelTensorIndex(directory);
+  const { entries, indexFile } = readModelTensorIndex(directory);
   const expected = expectedTensors(config);
   const expectedNames = new Set(expected.map((spec) => spec.name));
   const fileOf = (name: string) => basename(entries.get(name)?.file ?? 'model.safetensors');
   for (const spec of expected) {
     const entry = entries.get(spec.name);
     if (!entry) {
-      throw new InvalidInputError(`model.safetensors: tensor "${spec.name}" is missing (config.json implies shape [${spec.shape.join(', ')}])`);
+      throw new InvalidInputError(`${indexFile ?? 'model.safetensors'}: tensor "${spec.name}" is missing (config.json implies shape [${spec.shape.join(', ')}])`);
     }
     if (!sameShape(entry.shape, spec.shape)) {
       throw new InvalidInputError(

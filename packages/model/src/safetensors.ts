@@ -109,7 +109,7 @@ export function readSafetensorsHeader(file: string): TensorEntry[] {
  * Every tensor of a model folder: model.safetensors, or the shards named by model.safetensors.index.json.
  * Names are unique across shards; a tensor listed by the index must be in the shard it names.
  */
-export function readModelTensorIndex(directory: string): { entries: Map<string, TensorEntry>; shards: string[] } {
+export function readModelTensorIndex(directory: string): { entries: Map<string, TensorEntry>; shards: string[]; indexFile: string | undefined } {
   const indexFile = join(directory, 'model.safetensors.index.json');
   const single = join(directory, 'model.safetensors');
   const entries = new Map<string, TensorEntry>();
@@ -142,13 +142,13 @@ export function readModelTensorIndex(directory: string): { entries: Map<string, 
         throw new InvalidInputError(`model.safetensors.index.json: tensor "${name}" is not in ${String(shard)}`);
       }
     }
-    return { entries, shards: shards as string[] };
+    return { entries, shards: shards as string[], indexFile: 'model.safetensors.index.json' };
   }
   if (!existsSync(single)) {
     throw new InvalidInputError(`${directory}: no model.safetensors or model.safetensors.index.json`);
   }
   for (const entry of readSafetensorsHeader(single)) entries.set(entry.name, entry);
-  return { entries, shards: ['model.safetensors'] };
+  return { entries, shards: ['model.safetensors'], indexFile: undefined };
 }
 
 /** Reads one tensor's bytes from its file (a fresh, aligned buffer). */

@@ -1,0 +1,274 @@
+// The model on the oracle: a whole-model gradient check by finite differences, overfitting one batch,
+// generation with and without the KV cache, batching and padding, save then load, non-finite refusals.
+import { afterAll, describe, expect, test } from 'bun:test';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NonFiniteError, type ScoredSequence } from '@lsp/core';
+import { createOracleDevice, createRandom, type OracleDevice } from '@lsp/oracle';
+import { TensorScope } from './llama';
+import { loadModel } from './model-folder';
+import type { LlamaModel } from './policy-model';
+import { writeRandomModel } from './random-model';
+
+const work = mkdtempSync(join(tmpdir(), 'lsp-model-test-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** Every optional part at once: q/k/v and o bias, QK-norm, grouped heads, head_dim != hidden/heads, tied head. */
+const qwen3WithBias = {
+  model_type: 'qwen3', architectures: ['Qwen3ForCausalLM'], vocab_size: 23, hidden_size: 12, intermediate_size: 16,
+  num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 4, attention_bias: true,
+  tie_word_embeddings: true, rope_theta: 100, max_position_embeddings: 64, rms_norm_eps: 1e-6,
+};
+/** Llama with MLP bias, untied head and llama3 rope scaling (transformers 4 dialect). */
+const llamaWithMlpBias = {
+  model_type: 'llama', architectures: ['LlamaForCausalLM'], vocab_size: 19, hidden_size: 8, intermediate_size: 12,
+  num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 1, mlp_bias: true, tie_word_embeddings: false,
+  rope_theta: 500, rope_scaling: { rope_type: 'llama3', factor: 4, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8 },
+  max_position_embeddings: 64, eos_token_id: 2,
+};
+
+async function model(name: string, config: Record<string, unknown>, seed = 1): Promise<{ model: LlamaModel; device: OracleDevice; directory: string }> {
+  const directory = join(work, name);
+  await writeRandomModel(directory, config, { seed, scale: 0.4 });
+  const device = createOracleDevice();
+  return { model: await loadModel(directory, { device }), device, directory };
+}
+
+const batch: ScoredSequence[] = [
+  { promptIds: [1, 5, 9], completionIds: [3, 4] },
+  { promptIds: [7], completionIds: [8, 2, 6, 11] },
+  { promptIds: [4, 4, 4, 4, 4], completionIds: [0] },
+];
+
+/** sum_i w_i logp_i over the batch in float64, read straight from the oracle. */
+function weightedLogProb(instance: LlamaModel, device: OracleDevice, weights: Float64Array): number {
+  const scope = new TensorScope(device);
+  const forward = instance.forwardScored(scope, batch)!;
+  const logprobs = device.floats(forward.head.logprobs);
+  let sum = 0;
+  for (let i = 0; i < logprobs.length; i++) sum += weights[i]! * logprobs[i]!;
+  scope.free();
+  return sum;
+}
+
+describe('whole-model gradient', () => {
+  for (const [name, config] of [['qwen3 with bias and QK-norm', qwen3WithBias], ['llama with MLP bias and llama3 rope', llamaWithMlpBias]] as const) {
+    test(`matches finite differences along a random direction of every parameter (${name})`, async () => {
+      const { model: instance, device } = await model(name.replace(/\W+/g, '-'), config);
+      const random = createRandom(11);
+      const tokens = batch.reduce((sum, sequence) => sum + sequence.completionIds.length, 0);
+      const weights = Float64Array.from({ length: tokens }, () => random() * 2 - 1);
+      await instance.accumulateGradients(batch, (logprobs) => {
+        let at = 0;
+        return logprobs.map((row) => Float32Array.from(row, () => weights[at++]!));
+      });
+      // The float32 weights above round; use exactly those values for the finite differences.
+      const used = Float64Array.from(weights, Math.fround);
+      const epsilon = 1e-5;
+      for (const parameter of instance.parameters.all) {
+        const data = device.floats(parameter.tensor);
+        const gradient = device.floats(parameter.gradient!);
+        const direction = Float64Array.from(data, () => random() * 2 - 1);
+        let analytic = 0;
+        for (let i = 0; i < data.length; i++) analytic += gradient[i]! * direction[i]!;
+        const saved = data.slice();
+        for (let i = 0; i < data.length; i++) data[i] = saved[i]! + epsilon * direction[i]!;
+        const plus = weightedLogProb(instance, device, used);
+        for (let i = 0; i < data.length; i++) data[i] = saved[i]! - epsilon * direction[i]!;
+        const minus = weightedLogProb(instance, device, used);
+        data.set(saved);
+        const numeric = (plus - minus) / (2 * epsilon);
+        const error = Math.abs(numeric - analytic);
+        if (error > 1e-7 + 1e-6 * Math.abs(numeric)) {
+          throw new Error(`${parameter.name}: analytic ${analytic}, numeric ${numeric}`);
+        }
+        expect(analytic).not.toBe(0);
+      }
+    });
+  }
+});
+
+test('a tiny model overfits one batch: the loss falls', async () => {
+  const { model: instance } = await model('overfit', qwen3WithBias, 5);
+  const negativeMean = (logprobs: readonly Float32Array[]) => {
+    const count = logprobs.reduce((sum, row) => sum + row.length, 0);
+    return { count, loss: -logprobs.reduce((sum, row) => sum + row.reduce((a, b) => a + b, 0), 0) / count };
+  };
+  const first = negativeMean(await instance.tokenLogProbs(batch)).loss;
+  let last = first;
+  for (let step = 0; step < 40; step++) {
+    const logprobs = await instance.accumulateGradients(batch, (rows) => {
+      const { count } = negativeMean(rows);
+      return rows.map((row) => new Float32Array(row.length).fill(-1 / count));
+    });
+    last = negativeMean(logprobs).loss;
+    const result = await instance.optimizerStep({ learningRate: 0.03, maxGradientNorm: 1 });
+    expect(result.applied).toBe(true);
+  }
+  const final = negativeMean(await instance.tokenLogProbs(batch)).loss;
+  expect(last).toBeLessThan(first);
+  expect(final).toBeLessThan(0.2 * first);
+});
+
+describe('generation', () => {
+  test('with and without the KV cache gives the same tokens, greedy and sampled', async () => {
+    const { model: instance, device } = await model('generation', qwen3WithBias, 9);
+    const requests = [{ promptIds: [1, 2, 3, 4, 5] }, { promptIds: [9] }, { promptIds: [6, 7, 8] }];
+    for (const options of [
+      { maxNewTokens: 10, temperature: 0 },
+      { maxNewTokens: 10, temperature: 1.2, topK: 8, topP: 0.95, seed: 4 },
+    ]) {
+      const cached = await instance.generate(requests, options);
+      const recomputed = await instance.generate(requests, { ...options, useKvCache: false });
+      expect(cached.map((r) => r.completionIds)).toEqual(recomputed.map((r) => r.completionIds));
+      expect(cached.every((r) => r.completionIds.length === 10 && r.finishReason === 'length')).toBe(true);
+    }
+    // Temporaries are freed: only weights and rotary tables stay.
+    expect(device.liveTensorCount()).toBe(instance.parameters.all.length + 2);
+  });
+
+  test('a prompt gives the same tokens alone and left-padded in a batch, and the same seed the same draws', async () => {
+    const { model: instance } = await model('padding', qwen3WithBias, 10);
+    const options = { maxNewTokens: 8, temperature: 0.9, seed: 21 };
+    const alone = await instance.generate([{ promptIds: [3] }], options);
+    const batched = await instance.generate([{ promptIds: [3] }, { promptIds: [5, 6, 7, 8, 9, 10] }], options);
+    expect(batched[0]!.completionIds).toEqual(alone[0]!.completionIds);
+    const again = await instance.generate([{ promptIds: [3] }], options);
+    expect(again[0]!.completionIds).toEqual(alone[0]!.completionIds);
+    const other = await instance.generate([{ promptIds: [3] }], { ...options, seed: 22 });
+    expect(other[0]!.completionIds).not.toEqual(alone[0]!.completionIds);
+  });
+
+  test('greedy tokens are the argmax of the log-probabilities, and generation stops at EOS', async () => {
+    const { model: instance } = await model('eos', llamaWithMlpBias, 3);
+    const prompt = [1, 4, 7];
+    const [result] = await instance.generate([{ promptIds: prompt }], { maxNewTokens: 6, temperature: 0 });
+    const ids = result!.completionIds;
+    for (let i = 0; i < ids.length; i++) {
+      const context = [...prompt, ...ids.slice(0, i)];
+      const scores = await Promise.all(
+        Array.from({ length: 19 }, (_, id) => instance.tokenLogProbs([{ promptIds: context, completionIds: [id] }])),
+      );
+      const best = scores.map((s) => s[0]![0]!).reduce((arg, value, id, all) => (value > all[arg]! ? id : arg), 0);
+      expect(ids[i]).toBe(best);
+    }
+    // Make token 2 (eos_token_id) certain by giving it a huge output row, then generation ends with it.
+    const head = instance.parameters.lmHead!;
+    const device = instance.device as OracleDevice;
+    const rows = device.floats(head.tensor);
+    const hidden = instance.config.hiddenSize;
+    // Point the EOS row of the head along the prompt's final normed state, so its logit dominates.
+    const scope = new TensorScope(device);
+    const forward = instance.forwardScored(scope, [{ promptIds: prompt, completionIds: [0] }])!;
+    const normed = device.floats(forward.head.normed).slice();
+    scope.free();
+    for (let c = 0; c < hidden; c++) rows[2 * hidden + c] = 100 * normed[c]!;
+    const [stopped] = await instance.generate([{ promptIds: prompt }], { maxNewTokens: 6, temperature: 0 });
+    expect(stopped!.completionIds).toEqual([2]);
+    expect(stopped!.finishReason).toBe('eos');
+  });
+});
+
+test('save then load gives identical log-probabilities; the folder is written atomically', async () => {
+  const { model: instance, device } = await model('save', llamaWithMlpBias, 12);
+  const saved = join(work, 'saved');
+  await instance.save(saved);
+  await instance.save(saved); // over an existing folder
+  expect(readdirSync(work).filter((name) => name.includes('.tmp-') || name.includes('.old-'))).toEqual([]);
+  const reloaded = await loadModel(saved, { device });
+  expect(await reloaded.tokenLogProbs(batch)).toEqual(await instance.tokenLogProbs(batch));
+});
+
+test('a trained model saves its optimizer state and resumes where it stopped', async () => {
+  const { model: instance, device } = await model('resume', llamaWithMlpBias, 12);
+  const train = async (m: LlamaModel) => {
+    await m.accumulateGradients(batch, (rows) => rows.map((row) => new Float32Array(row.length).fill(-1)));
+    await m.optimizerStep({ learningRate: 0.01 });
+  };
+  await train(instance);
+  const saved = join(work, 'resumed');
+  await instance.save(saved);
+  const reloaded = await loadModel(saved, { device });
+  expect(reloaded.step).toBe(1);
+  // The oracle trains in float64 and the folder holds float32: equal to float32 rounding, no closer.
+  const close = async () => {
+    const [a, b] = [await reloaded.tokenLogProbs(batch), await instance.tokenLogProbs(batch)];
+    a.forEach((row, i) => row.forEach((value, j) => expect(Math.abs(value - b[i]![j]!)).toBeLessThan(1e-5)));
+  };
+  await close();
+  await train(instance);
+  await train(reloaded);
+  await close();
+  expect(reloaded.step).toBe(2);
+});
+
+test('save keeps bf16 weights bf16 and a sharded folder sharded, and loads back to the same outputs', async () => {
+  const fixture = join(import.meta.dir, '..', 'fixtures', 'qwen3-sharded');
+  const device = createOracleDevice();
+  const original = await loadModel(fixture, { device });
+  const copy = join(work, 'sharded-copy');
+  await original.save(copy);
+  expect(readdirSync(copy).filter((name) => name.endsWith('.safetensors')).length).toBe(4);
+  const reloaded = await loadModel(copy, { device });
+  expect(await reloaded.tokenLogProbs(batch)).toEqual(await original.tokenLogProbs(batch));
+
+  const bf16 = await loadModel(join(import.meta.dir, '..', 'fixtures', 'llama3-bf16'), { device });
+  const bf16Copy = join(work, 'bf16-copy');
+  await bf16.save(bf16Copy);
+  const { readSafetensorsHeader } = await import('./safetensors');
+  expect(new Set(readSafetensorsHeader(join(bf16Copy, 'model.safetensors')).map((entry) => entry.dtype))).toEqual(new Set(['BF16']));
+  expect(await (await loadModel(bf16Copy, { device })).tokenLogProbs(batch)).toEqual(await bf16.tokenLogProbs(batch));
+});
+
+describe('non-finite values refuse the step', () => {
+  test('a NaN weight makes accumulateGradients throw NonFiniteError', async () => {
+    const { model: instance, device } = await model('nan-weight', qwen3WithBias);
+    device.floats(instance.parameters.layers[0]!.q.tensor)[0] = Number.NaN;
+    const error = await instance.accumulateGradients(batch, (rows) => rows.map((row) => new Float32Array(row.length))).catch((e) => e);
+    expect(NonFiniteError.isInstance(error)).toBe(true);
+  });
+
+  test('an infinite loss gradient throws, and a non-finite accumulated gradient gives applied: false with weights unchanged', async () => {
+    const { model: instance, device } = await model('inf-gradient', qwen3WithBias);
+    const error = await instance.accumulateGradients(batch, (rows) => rows.map((row) => new Float32Array(row.length).fill(Number.POSITIVE_INFINITY))).catch((e) => e);
+    expect(NonFiniteError.isInstance(error)).toBe(true);
+    await instance.accumulateGradients(batch, (rows) => rows.map((row) => new Float32Array(row.length).fill(1)));
+    device.floats(instance.parameters.finalNorm.gradient!)[0] = Number.NaN;
+    const before = device.floats(instance.parameters.finalNorm.tensor).slice();
+    const result = await instance.optimizerStep({ learningRate: 0.1 });
+    expect(result.applied).toBe(false);
+    expect(Number.isFinite(result.gradientNorm)).toBe(false);
+    expect(device.floats(instance.parameters.finalNorm.tensor)).toEqual(before);
+    // The refused gradient was cleared: a fresh one applies.
+    await instance.accumulateGradients(batch, (rows) => rows.map((row) => new Float32Array(row.length).fill(1)));
+    expect((await instance.optimizerStep({ learningRate: 0.1 })).applied).toBe(true);
+  });
+});
+
+test('cloneFrozen copies the weights and refuses training', async () => {
+  const { model: instance } = await model('clone', qwen3WithBias);
+  const frozen = await instance.cloneFrozen();
+  expect(await frozen.tokenLogProbs(batch)).toEqual(await instance.tokenLogProbs(batch));
+  await instance.accumulateGradients(batch, (rows) => rows.map((row) => new Float32Array(row.length).fill(-1)));
+  await instance.optimizerStep({ learningRate: 0.05 });
+  expect(await frozen.tokenLogProbs(batch)).not.toEqual(await instance.tokenLogProbs(batch));
+  expect(frozen.accumulateGradients(batch, (rows) => rows.map((row) => new Float32Array(row.length)))).rejects.toThrow(/frozen/);
+});
+
+test('gradient clipping scales the gradient AdamW sees by max / norm', async () => {
+  const { model: instance, device } = await model('clip', qwen3WithBias, 2);
+  await instance.accumulateGradients(batch, (rows) => rows.map((row) => new Float32Array(row.length).fill(-1)));
+  const parameter = instance.parameters.layers[0]!.gate;
+  const gradient = device.floats(parameter.gradient!).slice();
+  let sumOfSquares = 0;
+  for (const p of instance.parameters.all) for (const g of device.floats(p.gradient!)) sumOfSquares += g * g;
+  const norm = Math.sqrt(sumOfSquares);
+  const maxGradientNorm = norm / 10;
+  const step = await instance.optimizerStep({ learningRate: 0.01, maxGradientNorm });
+  expect(step.gradientNorm).toBeCloseTo(norm, 10);
+  // After one step from zero, AdamW's first moment is (1 - beta1) times the gradient it used.
+  const moment = device.floats(parameter.firstMoment!);
+  const scale = maxGradientNorm / (norm + 1e-6);
+  gradient.forEach((g, i) => expect(moment[i]!).toBeCloseTo(0.1 * g * scale, 12));
+});
