@@ -9,6 +9,11 @@ export interface JudgeItem {
 
 export interface JudgeScore {
   score: number;
+  /**
+   * A quality self-reward the judge computes itself, for judges that can (the built-in world: whether the query
+   * is a valid task). When present, LSP uses it as RQ instead of asking the reference model.
+   */
+  quality?: number;
   /** Free-form details kept in the run's samples (the judge's text, the parsed task). */
   details?: Record<string, unknown>;
 }
