@@ -12,4 +12,6 @@ export {
 export type { TensorEntry, SafetensorsDType, TensorToWrite } from './safetensors';
 export { inverseFrequencies, ropeTables } from './rope';
 export { writeRandomModel } from './random-model';
+export { runScore, runGenerate, scoreSequences, parseScoreInput, generationDefaults } from './model-commands';
+export type { ScoreLine, GenerateCommandOptions } from './model-commands';
 export type { RandomModelOptions } from './random-model';

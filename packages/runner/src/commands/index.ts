@@ -3,14 +3,18 @@
 import type { Command } from 'commander';
 import { registerCompareCommand } from './compare';
 import { registerDoctorCommand } from './doctor';
+import { registerGenerateCommand } from './generate';
 import { registerNewCommand } from './new';
 import { registerPluginsCommand } from './plugins';
 import { registerRunCommand } from './run';
+import { registerScoreCommand } from './score';
 
 export const commandRegistrations: ((program: Command) => void)[] = [
   registerRunCommand,
   registerPluginsCommand,
   registerDoctorCommand,
   registerCompareCommand,
+  registerGenerateCommand,
+  registerScoreCommand,
   registerNewCommand,
 ];

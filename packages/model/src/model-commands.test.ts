@@ -1,0 +1,100 @@
+// The logic of `lsp score` and `lsp generate`: the exact JSONL format, ids and text input, streaming, errors.
+import { afterAll, expect, test } from 'bun:test';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InvalidInputError, type TokenizerV1 } from '@lsp/core';
+import { createOracleDevice } from '@lsp/oracle';
+import { generationDefaults, runGenerate, runScore } from './model-commands';
+import { loadModel } from './model-folder';
+
+const work = mkdtempSync(join(tmpdir(), 'lsp-commands-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const fixture = join(import.meta.dir, '..', 'fixtures', 'llama3-bf16');
+
+/** A character tokenizer over the fixture's 80 ids: 'a' is 10, 'b' 11, ...; BOS 1, EOS 2. */
+function letters(): TokenizerV1 {
+  const encode = (text: string, options?: { addSpecialTokens?: boolean }) =>
+    [...(options?.addSpecialTokens === false ? [] : [1]), ...[...text].map((ch) => ch.charCodeAt(0) - 87)];
+  const decode = (ids: readonly number[]) => ids.filter((id) => id >= 10).map((id) => String.fromCharCode(id + 87)).join('');
+  return {
+    specificationVersion: 'v1', vocabularySize: 80, specialTokenIds: { bos: 1, eos: [2] },
+    encode, encodeBatch: async (texts) => texts.map((text) => encode(text)), decode,
+    createStreamDecoder: () => ({ push: (id: number) => decode([id]), flush: () => '' }),
+    tokenToId: () => undefined, idToToken: () => undefined,
+    applyChatTemplate: (messages) => messages.map((m) => `${m.role}${m.content}`).join(''),
+    dispose: () => {},
+  };
+}
+
+test('score writes {"logprob", "tokens", "token_logprobs"} per line, in input order, matching tokenLogProbs', async () => {
+  const model = await loadModel(fixture, { device: createOracleDevice() });
+  const input = join(work, 'ids.jsonl');
+  writeFileSync(input, '{"prompt_ids":[1,5,9,2],"completion_ids":[17,3,44]}\n\n{"prompt_ids":[7],"completion_ids":[]}\n{"prompt_ids":[60,2],"completion_ids":[6]}\n');
+  const lines: string[] = [];
+  await runScore(model, input, (line) => lines.push(line));
+  expect(lines.length).toBe(3);
+  const parsed = lines.map((line) => JSON.parse(line));
+  expect(Object.keys(parsed[0])).toEqual(['logprob', 'tokens', 'token_logprobs']);
+  const expected = await model.tokenLogProbs([{ promptIds: [1, 5, 9, 2], completionIds: [17, 3, 44] }]);
+  expect(parsed[0].token_logprobs).toEqual(Array.from(expected[0]!));
+  expect(parsed[0].tokens).toBe(3);
+  expect(parsed[0].logprob).toBeCloseTo(expected[0]!.reduce((a, b) => a + b, 0), 10);
+  expect(parsed[1]).toEqual({ logprob: 0, tokens: 0, token_logprobs: [] });
+  expect(parsed[2].tokens).toBe(1);
+});
+
+test('score reads text through the tokenizer: the prompt with special tokens, the completion without', async () => {
+  const model = await loadModel(fixture, { device: createOracleDevice(), tokenizer: letters() });
+  const input = join(work, 'text.jsonl');
+  writeFileSync(input, '{"prompt":"abc","completion":"de"}\n');
+  const lines: string[] = [];
+  await runScore(model, input, (line) => lines.push(line));
+  const expected = await model.tokenLogProbs([{ promptIds: [1, 10, 11, 12], completionIds: [13, 14] }]);
+  expect(JSON.parse(lines[0]!).token_logprobs).toEqual(Array.from(expected[0]!));
+});
+
+test('score refuses bad lines with the file and line number', async () => {
+  const model = await loadModel(fixture, { device: createOracleDevice() });
+  const cases: [string, RegExp][] = [
+    ['{"prompt_ids":[1],"completion_ids":[2]}\nnot json\n', /bad\.jsonl:2: not valid JSON$/],
+    ['{"prompt_ids":[1],"completion_ids":"x"}\n', /bad\.jsonl:1: "completion_ids" must be a list of token ids$/],
+    ['{"prompt":"a","completion":"b"}\n', /bad\.jsonl:1: text needs the model folder's tokenizer\.json/],
+    ['{"prompt_ids":[1],"completion_ids":[99]}\n', /token id 99 is outside the vocabulary \[0, 80\)/],
+    ['{"prompt_ids":[],"completion_ids":[3]}\n', /the prompt is empty/],
+  ];
+  for (const [text, message] of cases) {
+    const input = join(work, 'bad.jsonl');
+    writeFileSync(input, text);
+    const error = await runScore(model, input, () => {}).catch((e) => e);
+    expect(InvalidInputError.isInstance(error)).toBe(true);
+    expect(error.message).toMatch(message);
+  }
+});
+
+test('generate streams what it generates: ids without a tokenizer, text with one', async () => {
+  const plain = await loadModel(fixture, { device: createOracleDevice() });
+  const chunks: string[] = [];
+  const result = await runGenerate(plain, { promptIds: [1, 5, 9, 2], maxTokens: 8, temperature: 0 }, (text) => chunks.push(text));
+  expect(chunks.join('')).toBe(result.completionIds.join(' '));
+  expect(chunks.length).toBe(result.completionIds.length);
+
+  const withText = await loadModel(fixture, { device: createOracleDevice(), tokenizer: letters() });
+  const streamed: string[] = [];
+  const chat = await runGenerate(withText, { prompt: 'hi', chat: true, maxTokens: 5, temperature: 0 }, (text) => streamed.push(text));
+  const expectedIds = letters().encode('userhi', { addSpecialTokens: false });
+  const [direct] = await withText.generate([{ promptIds: expectedIds }], { maxNewTokens: 5, temperature: 0 });
+  expect(chat.completionIds).toEqual(direct!.completionIds);
+  expect(streamed.join('')).toBe(letters().decode(direct!.completionIds));
+});
+
+test('generation_config.json supplies sampling defaults', () => {
+  const directory = join(work, 'generation');
+  rmSync(directory, { recursive: true, force: true });
+  mkdirSync(directory);
+  expect(generationDefaults(directory)).toEqual({});
+  writeFileSync(join(directory, 'generation_config.json'), '{"do_sample": true, "temperature": 0.6, "top_p": 0.9}');
+  expect(generationDefaults(directory)).toEqual({ temperature: 0.6, topP: 0.9, topK: undefined });
+  writeFileSync(join(directory, 'generation_config.json'), '{"do_sample": false, "temperature": 0.6}');
+  expect(generationDefaults(directory)).toEqual({ temperature: 0 });
+});

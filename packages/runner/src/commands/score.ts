@@ -1,0 +1,77 @@
+// `lsp score --model DIR --input FILE.jsonl`: the log-probability of each given completion, one JSONL line each
+// ({"logprob", "tokens", "token_logprobs"}). The logic is @lsp/model's runScore; this file parses flags.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, UnavailableError, type DeviceV1, type TokenizerV1 } from '@lsp/core';
+import { loadModel, runScore, type LlamaModel } from '@lsp/model';
+import { createOracleDevice } from '@lsp/oracle';
+import type { Command } from 'commander';
+
+/** Opens the device a model command runs on: oracle (float64 reference), wasm (CPU), webgpu, or auto. */
+export async function openModelDevice(name: string): Promise<DeviceV1> {
+  if (name === 'oracle') return createOracleDevice();
+  if (name === 'wasm' || name === 'auto') {
+    // auto prefers a GPU once @lsp/backend-webgpu provides one; until then the CPU path is the best there is.
+    if (name === 'auto') {
+      const gpu = await openWebgpu().catch(() => undefined);
+      if (gpu) return gpu;
+    }
+    const { createWasmDevice } = await import('@lsp/backend-wasm');
+    return createWasmDevice();
+  }
+  if (name === 'webgpu') return openWebgpu();
+  throw new UnavailableError(`backend ${name} is not known to the model commands`, { hint: 'use wasm, webgpu, auto or oracle' });
+}
+
+async function openWebgpu(): Promise<DeviceV1> {
+  const specifier = '@lsp/backend-webgpu';
+  let module: { createWebgpuDevice?: () => Promise<DeviceV1> };
+  try {
+    module = await import(specifier);
+  } catch {
+    throw new UnavailableError('backend webgpu is not installed', { hint: 'use --backend wasm' });
+  }
+  if (!module.createWebgpuDevice) throw new UnavailableError('@lsp/backend-webgpu has no createWebgpuDevice', { hint: 'use --backend wasm' });
+  return module.createWebgpuDevice();
+}
+
+/** Loads a model folder with its tokenizer when the folder has tokenizer.json. */
+export async function openModel(directory: string, backend: string): Promise<LlamaModel> {
+  let tokenizer: TokenizerV1 | undefined;
+  if (existsSync(join(directory, 'tokenizer.json'))) {
+    const { loadTokenizer } = await import('@lsp/tokenizer-wasm');
+    tokenizer = await loadTokenizer(directory);
+  }
+  const device = await openModelDevice(backend);
+  return loadModel(directory, { device, tokenizer });
+}
+
+/**
+ * Flags of a model command. The root `lsp` also declares --model, --backend and --seed (for `lsp run`), and
+ * commander gives it those wherever they appear, so read them merged with the root's.
+ */
+export function modelCommandOptions<T>(command: Command, name: string): T & { model: string; backend: string } {
+  const options = command.optsWithGlobals() as T & { model?: string; backend?: string };
+  if (!options.model) throw new ConfigError(`${name} needs --model DIR (a Hugging Face model folder)`);
+  return { ...options, model: options.model, backend: options.backend ?? 'auto' };
+}
+
+export function registerScoreCommand(program: Command): void {
+  program
+    .command('score')
+    .description('log-probabilities of given completions: JSONL in ({"prompt_ids","completion_ids"} or {"prompt","completion"}), JSONL out')
+    .option('--model <dir>', 'Hugging Face model folder (required)')
+    .requiredOption('--input <file>', 'JSONL file, one sequence per line')
+    .option('--backend <name>', 'compute backend: wasm, webgpu, auto (default), or oracle (float64 reference)')
+    .action(async (_flags: unknown, command: Command) => {
+      const options = modelCommandOptions<{ input: string }>(command, 'score');
+      const model = await openModel(options.model, options.backend);
+      try {
+        await runScore(model, options.input, (line) => process.stdout.write(`${line}\n`));
+      } finally {
+        model.dispose();
+        model.tokenizer?.dispose();
+        model.device.dispose();
+      }
+    });
+}
