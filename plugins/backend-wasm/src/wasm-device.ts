@@ -17,6 +17,8 @@ export interface WasmDeviceOptions {
 
 const defaultScratchBytes = 8 << 20;
 const stackBytes = 1 << 20;
+/** Work units per thread for large commands. */
+const unitsPerThread = 4;
 
 /** A tensor of the wasm device: `size` 4-byte elements at byte `offset` of the shared memory. */
 export class WasmTensor implements Tensor {
@@ -141,7 +143,7 @@ export class WasmDevice implements DeviceV1 {
     const staging = this.allocateBlock(data.length * 4);
     if (data instanceof Int32Array) new Int32Array(this.buffer(), staging, data.length).set(data);
     else new Float32Array(this.buffer(), staging, data.length).set(data);
-    this.pool.enqueue([Opcode.copy, staging, target.offset, data.length]);
+    this.pool.enqueue([Opcode.copy, staging, target.offset, data.length], this.units(data.length));
     this.releaseLater(staging);
   }
 
@@ -175,8 +177,8 @@ export class WasmDevice implements DeviceV1 {
     }
     const sourceStart = from.offset + sourceOffset * 4;
     const targetStart = to.offset + targetOffset * 4;
-    if (rows === 1) this.pool.enqueue([Opcode.copy, sourceStart, targetStart, rowLength]);
-    else this.pool.enqueue([Opcode.copyRows, sourceStart, targetStart, rows, rowLength, sourceStride, targetStride]);
+    if (rows === 1) this.pool.enqueue([Opcode.copy, sourceStart, targetStart, rowLength], this.units(rowLength));
+    else this.pool.enqueue([Opcode.copyRows, sourceStart, targetStart, rows, rowLength, sourceStride, targetStride], this.units(rows * rowLength));
   }
 
   free(tensor: Tensor): void {
@@ -211,27 +213,27 @@ export class WasmDevice implements DeviceV1 {
       throw new Error(`wasm device: add of ${x.size} and ${y.size} into ${z.size}`);
     }
     if (x.size === 0) return;
-    this.pool.enqueue([Opcode.add, x.offset, y.offset, z.offset, x.size, y.size]);
+    this.pool.enqueue([Opcode.add, x.offset, y.offset, z.offset, x.size, y.size], this.units(x.size));
   }
 
   scale(x: Tensor, factor: number, out: Tensor): void {
     const [source, target] = [this.float(x), this.float(out)];
     this.sameSize(source, target, 'scale');
-    this.pool.enqueue([Opcode.scale, source.offset, target.offset, source.size, floatBits(factor)]);
+    this.pool.enqueue([Opcode.scale, source.offset, target.offset, source.size, floatBits(factor)], this.units(source.size));
   }
 
   fill(x: Tensor, value: number): void {
     const target = this.own(x);
     // An i32 tensor is filled with the integer's bits, a float tensor with the float's.
     const bits = target.dtype === 'i32' ? value | 0 : floatBits(value);
-    this.pool.enqueue([Opcode.fill, target.offset, target.size, bits]);
+    this.pool.enqueue([Opcode.fill, target.offset, target.size, bits], this.units(target.size));
   }
 
   sumRows(x: Tensor, out: Tensor): void {
     const [source, target] = [this.float(x), this.float(out)];
     const columns = target.size;
     if (columns === 0 || source.size % columns !== 0) throw new Error('wasm device: sumRows size mismatch');
-    this.pool.enqueue([Opcode.sumRows, source.offset, target.offset, source.size / columns, columns]);
+    this.pool.enqueue([Opcode.sumRows, source.offset, target.offset, source.size / columns, columns], this.units(source.size));
   }
 
   // --- linear algebra -----------------------------------------------------------------------------------
@@ -254,7 +256,7 @@ export class WasmDevice implements DeviceV1 {
       (options.broadcastB ? MatmulFlag.broadcastB : 0) | (options.accumulate ? MatmulFlag.accumulate : 0);
     this.pool.enqueue([
       Opcode.matmul, left.offset, right.offset, result.offset, m, n, k, flags, batch, floatBits(options.alpha ?? 1),
-    ]);
+    ], this.units(batch * m * n * k, 32768));
   }
 
   // --- layers -------------------------------------------------------------------------------------------
@@ -266,7 +268,7 @@ export class WasmDevice implements DeviceV1 {
     if (inverse.size !== rows) throw new Error('wasm device: rmsnormForward rstd size');
     this.pool.enqueue([
       Opcode.rmsnormForward, input.offset, gain.offset, output.offset, inverse.offset, rows, gain.size, floatBits(epsilon),
-    ]);
+    ], this.units(input.size));
   }
 
   rmsnormBackward(dout: Tensor, x: Tensor, weight: Tensor, rstd: Tensor, dx: Tensor, dweight: Tensor): void {
@@ -280,7 +282,7 @@ export class WasmDevice implements DeviceV1 {
     this.pool.enqueue([
       Opcode.rmsnormBackward, gradient.offset, input.offset, gain.offset, inverse.offset, inputGradient.offset,
       gainGradient.offset, rows, gain.size,
-    ]);
+    ], this.units(input.size));
   }
 
   rope(x: Tensor, positions: Tensor, cos: Tensor, sin: Tensor, out: Tensor, heads: number, inverse = false): void {
@@ -296,7 +298,7 @@ export class WasmDevice implements DeviceV1 {
     this.pool.enqueue([
       Opcode.rope, input.offset, position.offset, cosine.offset, sine.offset, output.offset, rows, heads, headDim,
       inverse ? 1 : 0, cosine.size / half,
-    ]);
+    ], this.units(input.size));
   }
 
   attentionForward(q: Tensor, k: Tensor, v: Tensor, out: Tensor, logSumExp: Tensor, options: AttentionOptions): void {
@@ -305,7 +307,7 @@ export class WasmDevice implements DeviceV1 {
       throw new Error(`wasm device: attention over ${shape.capacity} keys needs more worker scratch (scratchBytes option)`);
     }
     const tensors = [q, k, v, out, logSumExp].map((tensor) => this.float(tensor).offset);
-    this.enqueueWithEntries(shape, (entries) => [Opcode.attentionForward, ...tensors, ...shape.words, ...entries]);
+    this.enqueueWithEntries(shape, (entries) => [Opcode.attentionForward, ...tensors, ...shape.words, ...entries], this.units(shape.work));
   }
 
   attentionBackward(
@@ -318,27 +320,27 @@ export class WasmDevice implements DeviceV1 {
     this.sameSize(this.float(dk), this.float(k), 'attentionBackward dk');
     this.sameSize(this.float(dv), this.float(v), 'attentionBackward dv');
     const tensors = [dout, q, k, v, out, logSumExp, dq, dk, dv].map((tensor) => this.float(tensor).offset);
-    this.enqueueWithEntries(shape, (entries) => [Opcode.attentionBackward, ...tensors, ...shape.words, ...entries]);
+    this.enqueueWithEntries(shape, (entries) => [Opcode.attentionBackward, ...tensors, ...shape.words, ...entries], this.units(shape.work));
   }
 
   swigluForward(gate: Tensor, up: Tensor, out: Tensor): void {
     const [g, u, output] = [this.float(gate), this.float(up), this.float(out)];
     this.sameSize(g, u, 'swigluForward');
     this.sameSize(g, output, 'swigluForward');
-    this.pool.enqueue([Opcode.swigluForward, g.offset, u.offset, output.offset, g.size]);
+    this.pool.enqueue([Opcode.swigluForward, g.offset, u.offset, output.offset, g.size], this.units(g.size));
   }
 
   swigluBackward(dout: Tensor, gate: Tensor, up: Tensor, dgate: Tensor, dup: Tensor): void {
     const all = [dout, gate, up, dgate, dup].map((tensor) => this.float(tensor));
     for (const other of all) this.sameSize(all[0]!, other, 'swigluBackward');
-    this.pool.enqueue([Opcode.swigluBackward, ...all.map((tensor) => tensor.offset), all[0]!.size]);
+    this.pool.enqueue([Opcode.swigluBackward, ...all.map((tensor) => tensor.offset), all[0]!.size], this.units(all[0]!.size));
   }
 
   embeddingForward(ids: Tensor, table: Tensor, out: Tensor): void {
     const [index, weights, output] = [this.ints(ids), this.float(table), this.float(out)];
     const channels = this.rowsOf(output.size, index.size, 'embeddingForward');
     const vocabulary = this.rowsOf(weights.size, channels, 'embeddingForward');
-    this.pool.enqueue([Opcode.embeddingForward, index.offset, weights.offset, output.offset, index.size, channels, vocabulary]);
+    this.pool.enqueue([Opcode.embeddingForward, index.offset, weights.offset, output.offset, index.size, channels, vocabulary], this.units(output.size));
   }
 
   embeddingBackward(ids: Tensor, dout: Tensor, dtable: Tensor): void {
@@ -347,7 +349,7 @@ export class WasmDevice implements DeviceV1 {
     const vocabulary = this.rowsOf(tableGradient.size, channels, 'embeddingBackward');
     this.pool.enqueue([
       Opcode.embeddingBackward, index.offset, gradient.offset, tableGradient.offset, index.size, channels, vocabulary,
-    ]);
+    ], this.units(gradient.size));
   }
 
   tokenLogProbsForward(logits: Tensor, targets: Tensor, logprobs: Tensor, logSumExp: Tensor): void {
@@ -355,7 +357,7 @@ export class WasmDevice implements DeviceV1 {
     const rows = target.size;
     const vocabulary = this.rowsOf(scores.size, rows, 'tokenLogProbsForward');
     if (output.size !== rows || lse.size !== rows) throw new Error('wasm device: tokenLogProbsForward sizes');
-    this.pool.enqueue([Opcode.tokenLogProbsForward, scores.offset, target.offset, output.offset, lse.offset, rows, vocabulary]);
+    this.pool.enqueue([Opcode.tokenLogProbsForward, scores.offset, target.offset, output.offset, lse.offset, rows, vocabulary], this.units(scores.size));
   }
 
   tokenLogProbsBackward(dlogprobs: Tensor, logits: Tensor, targets: Tensor, logSumExp: Tensor, dlogits: Tensor): void {
@@ -368,7 +370,7 @@ export class WasmDevice implements DeviceV1 {
     if (gradient.size !== rows || lse.size !== rows) throw new Error('wasm device: tokenLogProbsBackward sizes');
     this.pool.enqueue([
       Opcode.tokenLogProbsBackward, gradient.offset, scores.offset, target.offset, lse.offset, output.offset, rows, vocabulary,
-    ]);
+    ], this.units(scores.size));
   }
 
   // --- optimisation ---------------------------------------------------------------------------------------
@@ -384,7 +386,7 @@ export class WasmDevice implements DeviceV1 {
       words[2 * index] = tensor.offset;
       words[2 * index + 1] = tensor.size;
     });
-    this.pool.enqueue([Opcode.sumOfSquares, list, owned.length, partials]);
+    this.pool.enqueue([Opcode.sumOfSquares, list, owned.length, partials], this.units(chunks * sumOfSquaresChunk));
     const ticket = this.pool.enqueued;
     this.releaseLater(list);
     try {
@@ -407,7 +409,7 @@ export class WasmDevice implements DeviceV1 {
       Opcode.adamw, ...all.map((tensor) => tensor.offset), all[0]!.size,
       ...[learningRate, beta1, beta2, epsilon, weightDecay, 1 - beta1 ** step, 1 - beta2 ** step, options.gradientScale ?? 1]
         .map(floatBits),
-    ]);
+    ], this.units(all[0]!.size));
   }
 
   // --- sampling -------------------------------------------------------------------------------------------
@@ -424,7 +426,7 @@ export class WasmDevice implements DeviceV1 {
     this.pool.enqueue([
       Opcode.sample, scores.offset, uniform.offset, output.offset, rows, vocabulary, floatBits(options.temperature),
       topK, floatBits(options.topP),
-    ]);
+    ], this.units(scores.size));
   }
 
   // --- helpers ------------------------------------------------------------------------------------------
@@ -463,14 +465,22 @@ export class WasmDevice implements DeviceV1 {
     if (released > 0) this.deferred.splice(0, released);
   }
 
-  private enqueueWithEntries(shape: AttentionShape, words: (entries: number[]) => number[]): void {
+  /**
+   * Work units for a command of about `work` elementary operations: one below `minimum`, else up to four per
+   * thread, so that a worker the OS has paused leaves its share to the others.
+   */
+  private units(work: number, minimum = 16384): number {
+    return Math.max(1, Math.min(this.pool.threads * unitsPerThread, Math.floor(work / minimum)));
+  }
+
+  private enqueueWithEntries(shape: AttentionShape, words: (entries: number[]) => number[], units: number): void {
     // The per-entry arrays travel in a small block, released when the command is done.
     const block = this.allocateBlock(shape.batch * 12);
     const values = new Int32Array(this.buffer(), block, shape.batch * 3);
     values.set(shape.queryOffset, 0);
     values.set(shape.keyLength, shape.batch);
     values.set(shape.keyStart, 2 * shape.batch);
-    this.pool.enqueue(words([block, block + shape.batch * 4, block + shape.batch * 8]));
+    this.pool.enqueue(words([block, block + shape.batch * 4, block + shape.batch * 8]), units);
     this.releaseLater(block);
   }
 
@@ -524,6 +534,7 @@ export class WasmDevice implements DeviceV1 {
     const scale = options.scale ?? 1 / Math.sqrt(headDim);
     return {
       batch, capacity,
+      work: batch * heads * queries * capacity * headDim,
       words: [batch, queries, capacity, heads, keyValueHeads, headDim, floatBits(scale)],
       queryOffset: Array.from(options.queryOffset),
       keyLength,
@@ -535,6 +546,8 @@ export class WasmDevice implements DeviceV1 {
 interface AttentionShape {
   batch: number;
   capacity: number;
+  /** Multiply-adds of the score products, for the work units. */
+  work: number;
   /** B, T, S, H, K, D, scale bits: the command words after the tensors. */
   words: number[];
   queryOffset: number[];

@@ -3,7 +3,8 @@
 import { fileURLToPath } from 'node:url';
 import { WasmHeap, alignUp } from './wasm-heap';
 import {
-  Control, controlWords, type KernelExports, Opcode, slotBytes, slotCount, slotWords, Status, type WorkerStart,
+  claimedWord, commandWords, Control, controlWords, finishedWord, type KernelExports, Opcode, slotBytes, slotCount, slotWords,
+  Status, unitsWord, type WorkerStart,
 } from './wasm-protocol';
 
 export interface KernelPoolOptions {
@@ -130,9 +131,9 @@ export class KernelPool {
     return new KernelPool(heap, options.threads, options.scratchBytes, controlOffset, ringOffset, workers);
   }
 
-  /** Number of commands every worker has finished. */
+  /** Number of commands complete. */
   completed(): number {
-    return Math.floor(Atomics.load(this.control, Control.done) / this.threads);
+    return Atomics.load(this.control, Control.done);
   }
 
   /** Commands enqueued so far; waiting for this number waits for all of them. */
@@ -140,13 +141,19 @@ export class KernelPool {
     return this.tail;
   }
 
-  /** Appends a command (opcode and argument words); returns its number + 1, the ticket to wait for. */
-  enqueue(words: readonly number[]): number {
+  /**
+   * Appends a command (opcode and argument words) cut into `units` work units, which the workers claim one at a
+   * time; returns its number + 1, the ticket to wait for.
+   */
+  enqueue(words: readonly number[], units = 1): number {
     if (this.stopped) throw new Error('wasm backend: the device was disposed');
-    if (words.length > slotWords) throw new Error(`wasm backend: command of ${words.length} words`);
+    if (words.length > commandWords) throw new Error(`wasm backend: command of ${words.length} words`);
     if (this.tail - this.completed() >= slotCount) this.waitSync(this.tail - slotCount + 1);
     const base = (this.tail % slotCount) * slotWords;
     for (let index = 0; index < words.length; index++) this.ring[base + index] = words[index]! >>> 0;
+    this.ring[base + unitsWord] = Math.max(1, units);
+    this.ring[base + claimedWord] = 0;
+    this.ring[base + finishedWord] = 0;
     this.tail++;
     Atomics.store(this.control, Control.tail, this.tail);
     Atomics.notify(this.control, Control.tail);
@@ -157,7 +164,7 @@ export class KernelPool {
   waitSync(ticket: number): void {
     for (;;) {
       const done = Atomics.load(this.control, Control.done);
-      if (Math.floor(done / this.threads) >= ticket) break;
+      if (done >= ticket) break;
       Atomics.wait(this.control, Control.done, done, 50);
     }
     this.throwIfFailed();
@@ -167,7 +174,7 @@ export class KernelPool {
   async wait(ticket: number): Promise<void> {
     for (;;) {
       const done = Atomics.load(this.control, Control.done);
-      if (Math.floor(done / this.threads) >= ticket) break;
+      if (done >= ticket) break;
       const result = (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(this.control, Control.done, done, 50);
       if (result.async) await result.value;
     }

@@ -33,9 +33,17 @@ export const Status = { ok: 0, unknownOpcode: 1, indexOutOfRange: 2, scratchTooS
 /** Matmul flag bits (command.rs). */
 export const MatmulFlag = { transposeA: 1, transposeB: 2, broadcastB: 4, accumulate: 8 } as const;
 
-/** Words per command slot. */
+/** Words per command slot: the command (opcode and arguments), then three words of work accounting. */
 export const slotWords = 32;
 export const slotBytes = slotWords * 4;
+/** Words a command may use (opcode included). */
+export const commandWords = 29;
+/** Slot word holding the number of work units the command is cut into (run_command's `parts`). */
+export const unitsWord = 29;
+/** Slot word counting units claimed by workers (fetch-and-add), zeroed by the host. */
+export const claimedWord = 30;
+/** Slot word counting units finished, zeroed by the host; the worker finishing the last completes the command. */
+export const finishedWord = 31;
 /** Commands that may be in flight before the device waits for the workers. */
 export const slotCount = 4096;
 
@@ -43,7 +51,7 @@ export const slotCount = 4096;
 export const Control = {
   /** Commands enqueued so far. */
   tail: 0,
-  /** Sum over workers of the commands each has finished; a command is complete when every worker is past it. */
+  /** Commands complete so far (every unit of each has run). */
   done: 1,
   /** First failing command's number + 1 (0: none). */
   errorCommand: 2,

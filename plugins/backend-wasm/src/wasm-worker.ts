@@ -1,6 +1,8 @@
 // A kernel worker: instantiates kernels.wasm on the shared memory and runs its share of every command in the
-// ring, meeting the other workers at a barrier after each one so that commands see their predecessors' results.
-import { Control, controlWords, type KernelExports, Opcode, slotBytes, slotCount, slotWords, type WorkerStart } from './wasm-protocol';
+// ring, claiming its units one at a time and waiting for the whole command before starting the next.
+import {
+  claimedWord, Control, controlWords, finishedWord, type KernelExports, Opcode, slotCount, slotWords, unitsWord, type WorkerStart,
+} from './wasm-protocol';
 
 declare const self: Worker;
 
@@ -24,22 +26,34 @@ function serve(start: WorkerStart): void {
   // Each worker runs on its own stack region of the shared memory.
   kernels.__stack_pointer.value = start.stackTop;
   const control = new Int32Array(start.memory.buffer, start.controlOffset, controlWords);
-  const ring = new Uint32Array(start.memory.buffer, start.ringOffset, slotCount * slotWords);
+  const ring = new Int32Array(start.memory.buffer, start.ringOffset, slotCount * slotWords);
   postMessage('ready');
   for (let next = 0; ; next++) {
     waitUntilAbove(control, Control.tail, next);
-    const slot = next % slotCount;
-    if (ring[slot * slotWords] === Opcode.stop) break;
-    let status: number;
-    try {
-      status = kernels.run_command(start.ringOffset + slot * slotBytes, start.index, start.count, start.scratch, start.scratchBytes);
-    } catch {
-      status = -1;
+    const base = (next % slotCount) * slotWords;
+    if (ring[base] === Opcode.stop) break;
+    // Units are claimed, not assigned: a worker the OS has descheduled (the main thread shares the cores)
+    // delays nobody, it finds the units taken and moves on. Results do not depend on who runs which unit.
+    const units = ring[base + unitsWord]!;
+    for (;;) {
+      const unit = Atomics.add(ring, base + claimedWord, 1);
+      if (unit >= units) break;
+      let status: number;
+      try {
+        status = kernels.run_command(start.ringOffset + base * 4, unit, units, start.scratch, start.scratchBytes);
+      } catch {
+        status = -1;
+      }
+      if (status !== 0 && Atomics.compareExchange(control, Control.errorCommand, 0, next + 1) === 0) {
+        Atomics.store(control, Control.errorCode, status);
+      }
+      if (Atomics.add(ring, base + finishedWord, 1) + 1 === units) {
+        Atomics.store(control, Control.done, next + 1);
+        Atomics.notify(control, Control.done);
+      }
     }
-    if (status !== 0) Atomics.compareExchange(control, Control.errorCommand, 0, next + 1) === 0 && Atomics.store(control, Control.errorCode, status);
-    const target = (next + 1) * start.count;
-    if (Atomics.add(control, Control.done, 1) + 1 === target) Atomics.notify(control, Control.done);
-    else waitUntilAbove(control, Control.done, target - 1);
+    // The next command may read this one's output: wait until every unit of it has finished.
+    waitUntilAbove(control, Control.done, next);
   }
   postMessage('stopped');
 }
