@@ -67,7 +67,13 @@ impl Normalizer {
                 }
             }
             // Per character, as Hugging Face does (no final-sigma context).
-            Normalizer::Lowercase => text.chars().flat_map(|character| character.to_lowercase()).collect(),
+            Normalizer::Lowercase => {
+                let mut result = String::with_capacity(text.len());
+                for character in text.chars() {
+                    crate::unicode::push_lowercase(character, &mut result);
+                }
+                result
+            }
             Normalizer::Strip { left, right } => {
                 let mut slice = text.as_str();
                 if *left {

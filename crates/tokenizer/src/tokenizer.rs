@@ -126,10 +126,22 @@ impl Tokenizer {
             model_tokens[index] = Some(token);
             vocab_size = vocab_size.max(id + 1);
         }
-        // Added tokens.
-        let mut added = Vec::new();
+        // Added tokens. Like Hugging Face, the ids written in the file are not used: a token whose content the
+        // model (or an earlier added token) has takes that id, the others get ids after the model's vocabulary,
+        // in file order; a repeated content updates the flags of the first.
+        let char_to_byte = char_to_byte_map();
+        let model_id = |content: &str| -> Option<u32> {
+            if byte_level {
+                byte_level_to_bytes(content, &char_to_byte).and_then(|bytes| model.lookup(&bytes))
+            } else {
+                model.lookup(content.as_bytes())
+            }
+        };
+        let mut added: Vec<AddedToken> = Vec::new();
+        let mut added_by_content: FxHashMap<String, usize> = new_map(64);
+        let mut next_id = vocab_count as u32;
         for _ in 0..reader.u32()? {
-            added.push(AddedToken {
+            let mut token = AddedToken {
                 content: reader.string()?,
                 id: reader.u32()?,
                 special: reader.bool()?,
@@ -137,7 +149,24 @@ impl Tokenizer {
                 lstrip: reader.bool()?,
                 rstrip: reader.bool()?,
                 single_word: reader.bool()?,
-            });
+            };
+            if token.content.is_empty() {
+                continue;
+            }
+            if let Some(&index) = added_by_content.get(&token.content) {
+                token.id = added[index].id;
+                added[index] = token;
+                continue;
+            }
+            token.id = match model_id(&token.content) {
+                Some(id) => id,
+                None => {
+                    next_id += 1;
+                    next_id - 1
+                }
+            };
+            added_by_content.insert(token.content.clone(), added.len());
+            added.push(token);
         }
         let prefix_ids = reader.ids()?;
         let suffix_ids = reader.ids()?;
@@ -179,7 +208,6 @@ impl Tokenizer {
             [PreTokenizer::ByteLevel { add_prefix_space: false, use_regex: true }] => Some(KnownRegex::Gpt2),
             _ => None,
         };
-        let char_to_byte = char_to_byte_map();
         let decode_bytes = if decoders.len() == 1 && matches!(decoders[0], Decoder::ByteLevel) {
             let mut table = vec![Vec::new(); vocab_size as usize];
             for (id, token) in model_tokens.iter().enumerate() {

@@ -1,6 +1,6 @@
 // Character classes for the pre-tokenizer scanners (Unicode 16.0, like Hugging Face tokenizers' regexes):
 // a 64 K table for the Basic Multilingual Plane built once from the generated ranges, binary search above it.
-use crate::unicode_tables::CLASS_RANGES;
+use crate::unicode_tables::{CLASS_RANGES, LOWERCASE};
 
 pub const LETTER: u8 = 1;
 pub const NUMBER: u8 = 2;
@@ -100,4 +100,22 @@ pub fn is_white_space(code: u32) -> bool {
 /// The regex crate's Unicode `\w`, as used for added tokens' single_word check.
 pub fn is_word(code: u32) -> bool {
     class(code) & (LETTER | NUMBER | MARK | CONNECTOR) != 0
+}
+
+/// Appends the lowercase of a character as Hugging Face's Lowercase normalizer does (Unicode 16.0).
+pub fn push_lowercase(code: char, out: &mut String) {
+    if code.is_ascii() {
+        out.push(code.to_ascii_lowercase());
+        return;
+    }
+    if code == '\u{130}' {
+        // SpecialCasing: LATIN CAPITAL LETTER I WITH DOT ABOVE lowercases to i + COMBINING DOT ABOVE.
+        out.push('i');
+        out.push('\u{307}');
+        return;
+    }
+    match LOWERCASE.binary_search_by_key(&(code as u32), |&(from, _)| from) {
+        Ok(index) => out.push(char::from_u32(LOWERCASE[index].1).unwrap_or(code)),
+        Err(_) => out.push(code),
+    }
 }

@@ -18,3 +18,5 @@ export function tokenizerWasm(): PluginV1 {
 }
 
 export default tokenizerWasm;
+export { runTokenize, type TokenizeOptions, type TokenizeOutput } from './tokenizer-command';
+export { trainBpe, type TrainBpeOptions } from './tokenizer-train';

@@ -60,6 +60,8 @@ export class WasmTokenizer implements TokenizerV1 {
     }
     if (this.handle === 0) throw new InvalidInputError(`tokenizer.json: ${module.errorMessage()}`);
     this.vocabularySize = module.call((wasm) => wasm.tk_vocab_size(this.handle));
+    // The crate assigns added tokens' ids the way Hugging Face does (the file's ids are not authoritative).
+    for (const token of summary.addedTokens) token.id = this.tokenToId(token.content) ?? token.id;
     this.specialIds = new Set(summary.addedTokens.filter((token) => token.special).map((token) => token.id));
     this.config = config;
     this.specialTokenIds = this.findSpecialTokenIds(summary, config, generationEos);

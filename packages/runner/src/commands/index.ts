@@ -8,6 +8,7 @@ import { registerNewCommand } from './new';
 import { registerPluginsCommand } from './plugins';
 import { registerRunCommand } from './run';
 import { registerScoreCommand } from './score';
+import { registerTokenizeCommand } from './tokenize';
 
 export const commandRegistrations: ((program: Command) => void)[] = [
   registerRunCommand,
@@ -16,5 +17,6 @@ export const commandRegistrations: ((program: Command) => void)[] = [
   registerCompareCommand,
   registerGenerateCommand,
   registerScoreCommand,
+  registerTokenizeCommand,
   registerNewCommand,
 ];
