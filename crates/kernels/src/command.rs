@@ -1,5 +1,5 @@
 // Decodes one command record (an opcode and its arguments, 32-bit words written by the TypeScript device) and
-// runs this worker's share of it. Pointers are byte offsets into the shared memory; floats are passed as bits.
+// runs one work unit of it. Pointers are byte offsets into the shared memory; floats are passed as bits.
 use crate::matmul::{self, Product, View, MR, NR};
 use crate::{attention, elementwise, layers, optim, sample};
 
@@ -58,7 +58,7 @@ impl Args {
     }
 }
 
-/// The range [begin, end) of `total` items that worker `part` of `parts` handles, in whole multiples of `align`.
+/// The range [begin, end) of `total` items that unit `part` of `parts` handles, in whole multiples of `align`.
 #[inline]
 pub fn share(total: usize, part: usize, parts: usize, align: usize) -> (usize, usize) {
     let blocks = (total + align - 1) / align;

@@ -27,8 +27,9 @@ pub extern "C" fn heap_base() -> u32 {
     unsafe { &__heap_base as *const u8 as u32 }
 }
 
-/// Runs this worker's share (`part` of `parts`) of the command at `command`. `scratch` is this worker's
-/// private scratch region (packing buffers, sampling rows) of `scratch_bytes` bytes.
+/// Runs work unit `part` of `parts` of the command at `command` (workers claim units one at a time; every
+/// split gives bit-identical results). `scratch` is the calling worker's private region of `scratch_bytes`
+/// bytes (packing buffers, attention scores, sampling rows). Returns a status (command.rs STATUS_*).
 #[no_mangle]
 pub unsafe extern "C" fn run_command(command: *const u32, part: u32, parts: u32, scratch: *mut u8, scratch_bytes: u32) -> u32 {
     command::run(command, part as usize, parts as usize, scratch, scratch_bytes as usize)

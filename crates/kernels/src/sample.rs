@@ -12,12 +12,7 @@ pub struct Sampling {
 
 /// Draws a token from one row of `vocabulary` logits. `probabilities` and `order` are scratch of V elements.
 pub unsafe fn sample_row(row: *const f32, vocabulary: usize, uniform: f32, o: &Sampling, probabilities: *mut f32, order: *mut u32) -> i32 {
-    let mut best = 0usize;
-    for j in 1..vocabulary {
-        if *row.add(j) > *row.add(best) {
-            best = j;
-        }
-    }
+    let best = argmax(row, vocabulary);
     if !(o.temperature > 0.0) {
         return best as i32;
     }
@@ -54,23 +49,39 @@ pub unsafe fn sample_row(row: *const f32, vocabulary: usize, uniform: f32, o: &S
         candidates.select_nth_unstable_by(o.top_k - 1, descending);
         kept = o.top_k;
     }
-    let kept_candidates = &mut candidates[..kept];
     if filter_p {
-        kept_candidates.sort_unstable_by(descending);
+        // The kept mass, summed in index order as the definition walks it.
+        candidates[..kept].sort_unstable();
         let mut mass = 0.0f64;
-        for &j in kept_candidates.iter() {
+        for &j in candidates[..kept].iter() {
             mass += p[j as usize] as f64;
         }
-        let mut cumulative = 0.0f64;
-        let mut prefix = kept;
-        for (rank, &j) in kept_candidates.iter().enumerate() {
-            cumulative += p[j as usize] as f64 / mass;
-            if cumulative >= o.top_p as f64 {
-                prefix = rank + 1;
+        // Only the most probable tokens up to topP of the mass need sorting: select the first `window`,
+        // sort them, and widen the window only when they fall short. The prefix equals that of a full sort.
+        let mut window = if kept < 64 { kept } else { 64 };
+        loop {
+            if window < kept {
+                candidates[..kept].select_nth_unstable_by(window - 1, descending);
+            }
+            candidates[..window].sort_unstable_by(descending);
+            let mut cumulative = 0.0f64;
+            let mut prefix = 0;
+            for (rank, &j) in candidates[..window].iter().enumerate() {
+                cumulative += p[j as usize] as f64 / mass;
+                if cumulative >= o.top_p as f64 {
+                    prefix = rank + 1;
+                    break;
+                }
+            }
+            if prefix > 0 {
+                kept = prefix;
                 break;
             }
+            if window == kept {
+                break;
+            }
+            window = if kept / 4 < window { kept } else { window * 4 };
         }
-        kept = prefix;
     }
     let kept_candidates = &mut candidates[..kept];
     kept_candidates.sort_unstable();
@@ -94,4 +105,42 @@ fn draw<I: Iterator<Item = u32> + Clone>(p: &[f32], kept: I, uniform: f32, fallb
         }
     }
     last as i32
+}
+
+/// The lowest index of the largest logit (NaN never wins), with the maximum found four lanes at a time.
+unsafe fn argmax(row: *const f32, length: usize) -> usize {
+    let mut lanes = f32x4_splat(f32::NEG_INFINITY);
+    let mut j = 0;
+    while j + 4 <= length {
+        // pmax keeps the accumulator when the new value is NaN.
+        lanes = f32x4_pmax(lanes, v128_load(row.add(j) as *const v128));
+        j += 4;
+    }
+    let mut maximum = f32::NEG_INFINITY;
+    for lane in [f32x4_extract_lane::<0>(lanes), f32x4_extract_lane::<1>(lanes), f32x4_extract_lane::<2>(lanes), f32x4_extract_lane::<3>(lanes)] {
+        if lane > maximum {
+            maximum = lane;
+        }
+    }
+    while j < length {
+        if *row.add(j) > maximum {
+            maximum = *row.add(j);
+        }
+        j += 1;
+    }
+    if maximum > f32::NEG_INFINITY {
+        for j in 0..length {
+            if *row.add(j) == maximum {
+                return j;
+            }
+        }
+    }
+    // Every logit is -inf or NaN: the scalar definition decides.
+    let mut best = 0usize;
+    for j in 1..length {
+        if *row.add(j) > *row.add(best) {
+            best = j;
+        }
+    }
+    best
 }
