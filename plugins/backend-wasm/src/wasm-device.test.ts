@@ -291,6 +291,16 @@ describe('memory semantics', () => {
     expect(values).toEqual([...rows.slice(9, 12), ...rows.slice(3, 6)]);
   });
 
+  test('a dead worker fails waits instead of hanging them', async () => {
+    const device = await createWasmDevice({ threads: 1 });
+    const x = device.upload(Float32Array.from([1, 2]), [2]);
+    // Simulates a worker killed from outside; the pool must notice rather than wait for it forever.
+    (device.pool as unknown as { workers: Worker[] }).workers[0]!.terminate();
+    device.scale(x, 2, x);
+    await expect(device.read(x)).rejects.toThrow(/kernel worker/);
+    device.dispose();
+  });
+
   test('shape mismatches are refused before anything is enqueued', () => {
     const device = single;
     const a = device.allocate([2, 3]);

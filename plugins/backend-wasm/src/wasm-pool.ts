@@ -81,6 +81,8 @@ export class KernelPool {
   /** Commands enqueued so far (the next command's number). */
   private tail = 0;
   private stopped = false;
+  /** Set when a worker died: the queue would never drain, so every wait fails instead of hanging. */
+  private workerFailure: string | undefined;
 
   private constructor(heap: WasmHeap, threads: number, scratchBytes: number, controlOffset: number, ringOffset: number, workers: Worker[]) {
     this.heap = heap;
@@ -90,6 +92,14 @@ export class KernelPool {
     this.ring = new Uint32Array(heap.memory.buffer, ringOffset, slotCount * slotWords);
     this.ringOffset = ringOffset;
     this.workers = workers;
+    for (const worker of workers) {
+      worker.onerror = (event) => {
+        this.workerFailure ??= `a kernel worker failed: ${event.message}`;
+      };
+      worker.addEventListener('close', () => {
+        if (!this.stopped) this.workerFailure ??= 'a kernel worker exited';
+      });
+    }
   }
 
   static async create(options: KernelPoolOptions): Promise<KernelPool> {
@@ -164,7 +174,7 @@ export class KernelPool {
   waitSync(ticket: number): void {
     for (;;) {
       const done = Atomics.load(this.control, Control.done);
-      if (done >= ticket) break;
+      if (done >= ticket || this.workerFailure) break;
       Atomics.wait(this.control, Control.done, done, 50);
     }
     this.throwIfFailed();
@@ -174,7 +184,7 @@ export class KernelPool {
   async wait(ticket: number): Promise<void> {
     for (;;) {
       const done = Atomics.load(this.control, Control.done);
-      if (done >= ticket) break;
+      if (done >= ticket || this.workerFailure) break;
       const result = (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(this.control, Control.done, done, 50);
       if (result.async) await result.value;
     }
@@ -182,6 +192,7 @@ export class KernelPool {
   }
 
   private throwIfFailed(): void {
+    if (this.workerFailure) throw new Error(`wasm backend: ${this.workerFailure}; create a new device`);
     const command = Atomics.load(this.control, Control.errorCommand);
     if (command === 0) return;
     const status = Atomics.load(this.control, Control.errorCode);
