@@ -1,0 +1,72 @@
+// The options of the three games, validated with zod: every setting of DESIGN.md section 1 by name, with the
+// paper's defaults (N = 8, beta = 0.05, learning rate 3e-6, GRPO's 1e-6) and ours where it publishes none.
+import { ConfigError } from '@lsp/core';
+import { z } from 'zod';
+import { defaultTaskTypes } from './game-prompts';
+
+const common = {
+  /** N: Challenger queries (or dataset prompts) per iteration. */
+  queriesPerIteration: z.number().int().positive().default(8),
+  /** G: Solver answers per query. */
+  answersPerQuery: z.number().int().positive().default(8),
+  /** beta. */
+  klCoefficient: z.number().nonnegative().default(0.05),
+  klEstimator: z.enum(['k1', 'k2', 'k3']).default('k1'),
+  klPlacement: z.enum(['loss', 'reward']).default('loss'),
+  aggregation: z.enum(['sequence-mean', 'token-mean']).default('sequence-mean'),
+  /** LSP's advantages are mean-centred; 'standard-deviation' divides by the group's std (GRPO's original form). */
+  advantageNormalization: z.enum(['mean-centred', 'standard-deviation']).default('mean-centred'),
+  temperature: z.number().nonnegative().default(1),
+  maxNewTokens: z.number().int().positive().default(64),
+  gradientAccumulation: z.number().int().positive().default(1),
+  /** Which implementation computes the advantages: the Rust/wasm module or the TypeScript reference. */
+  advantageImplementation: z.enum(['wasm', 'typescript']).default('wasm'),
+};
+
+const selfPlay = {
+  ...common,
+  learningRate: z.number().positive().default(3e-6),
+  /** alpha_ch: weight of the Challenger's loss. */
+  challengerWeight: z.number().nonnegative().default(1),
+  /** 'world': the built-in world's short prompt (the default experiment); 'chat': a chat model's prompt. */
+  challengerPrompt: z.enum(['world', 'chat']).default('world'),
+  /** Task types the chat Challenger prompt names, taken in turn by query index. */
+  taskTypes: z.array(z.string().min(1)).min(1).default([...defaultTaskTypes]),
+};
+
+export const lspZeroOptionsSchema = z.object(selfPlay).strict();
+
+export const lspOptionsSchema = z
+  .object({
+    ...selfPlay,
+    /** Where RQ comes from; default the judge's own quality for the world prompt, the reference model for chat. */
+    qualitySource: z.enum(['judge', 'reference-model']).optional(),
+  })
+  .strict();
+
+export const grpoOptionsSchema = z
+  .object({
+    ...common,
+    learningRate: z.number().positive().default(1e-6),
+    /** 'world' (tasks generated from the built-in world, never held-out ones) or a JSONL file of prompts. */
+    dataset: z.string().min(1).default('world'),
+    /** How many world tasks to generate when dataset is 'world'. */
+    datasetSize: z.number().int().positive().default(10_000),
+    /** Seeds the world dataset and the shuffling of every epoch. */
+    seed: z.number().int().nonnegative().default(0),
+  })
+  .strict();
+
+export type LspOptions = z.output<typeof lspOptionsSchema>;
+export type LspZeroOptions = z.output<typeof lspZeroOptionsSchema>;
+export type GrpoOptions = z.output<typeof grpoOptionsSchema>;
+
+/** Parses options, refusing bad ones with one line naming the game, the option and what was wrong. */
+export function parseOptions<Schema extends z.ZodType>(game: string, schema: Schema, options: unknown): z.output<Schema> {
+  const result = schema.safeParse(options ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+  const where = keys.length > 0 ? `unknown option "${keys.join('", "')}"` : `option "${issue.path.join('.')}": ${issue.message}`;
+  throw new ConfigError(`game ${game}: ${where}`, { hint: 'fix gameOptions in lsp.config.ts' });
+}
