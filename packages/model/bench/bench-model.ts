@@ -1,0 +1,95 @@
+// Model benchmark, parts (b) and (c) of `bench:cpu`: training tokens/s and 64-stream generation tokens/s of the
+// Llama model on the wasm backend, next to the same model in plain PyTorch on the same cores, in one run.
+// A script, not a test: it prints figures and asserts nothing. `bun packages/model/bench/bench-model.ts`
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createWasmDevice } from '@lsp/backend-wasm';
+import { loadModel, writeRandomModel } from '../src/index';
+
+/** The benchmark configuration of the model issue. */
+const settings = {
+  vocab: 4096, hidden: 256, layers: 6, heads: 8, kv_heads: 4, intermediate: 688,
+  batch: 16, sequence: 128, streams: 64, prompt: 16, new_tokens: 112, threads: 2, seconds: 10,
+};
+
+function randomIds(count: number, seed: number): number[] {
+  let state = seed;
+  return Array.from({ length: count }, () => {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    return state % settings.vocab;
+  });
+}
+
+async function timed(step: () => Promise<void>, minimumSteps: number): Promise<{ steps: number; seconds: number }> {
+  await step();
+  const start = performance.now();
+  let steps = 0;
+  while (steps < minimumSteps || performance.now() - start < settings.seconds * 1000) {
+    await step();
+    steps++;
+  }
+  return { steps, seconds: (performance.now() - start) / 1000 };
+}
+
+async function measureWasm() {
+  const directory = mkdtempSync(join(tmpdir(), 'lsp-bench-model-'));
+  try {
+    await writeRandomModel(directory, {
+      model_type: 'llama', architectures: ['LlamaForCausalLM'], vocab_size: settings.vocab, hidden_size: settings.hidden,
+      intermediate_size: settings.intermediate, num_hidden_layers: settings.layers, num_attention_heads: settings.heads,
+      num_key_value_heads: settings.kv_heads, max_position_embeddings: 1024, tie_word_embeddings: false,
+    }, { scale: 0.05 });
+    const device = await createWasmDevice({ threads: settings.threads });
+    const model = await loadModel(directory, { device });
+    const sequences = Array.from({ length: settings.batch }, (_, b) => {
+      const ids = randomIds(settings.sequence, b + 1);
+      return { promptIds: ids.slice(0, 1), completionIds: ids.slice(1) };
+    });
+    const training = await timed(async () => {
+      await model.accumulateGradients(sequences, (rows) => rows.map((row) => new Float32Array(row.length).fill(-1 / (settings.batch * row.length))));
+      await model.optimizerStep({ learningRate: 1e-4 });
+    }, 2);
+    const requests = Array.from({ length: settings.streams }, (_, b) => ({ promptIds: randomIds(settings.prompt, 100 + b) }));
+    const generation = await timed(async () => {
+      await model.generate(requests, { maxNewTokens: settings.new_tokens, temperature: 0 });
+    }, 1);
+    model.dispose();
+    device.dispose();
+    return {
+      description: device.info.description,
+      training: (settings.batch * settings.sequence * training.steps) / training.seconds,
+      generation: (settings.streams * settings.new_tokens * generation.steps) / generation.seconds,
+    };
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+async function measureTorch(): Promise<{ torch: string; training: number; generation: number } | string> {
+  const candidates = [process.env.LSP_TORCH_PYTHON, '/usr/bin/python3', 'python3'].filter((c): c is string => !!c);
+  for (const python of candidates) {
+    const probe = Bun.spawnSync([python, '-c', 'import torch'], { stderr: 'ignore' });
+    if (probe.exitCode !== 0) continue;
+    const child = Bun.spawn([python, join(import.meta.dir, 'torch_reference.py'), JSON.stringify(settings)], {
+      env: { ...process.env, OMP_WAIT_POLICY: 'passive', OMP_NUM_THREADS: String(settings.threads) },
+      stderr: 'pipe',
+    });
+    const output = await new Response(child.stdout).text();
+    if ((await child.exited) !== 0) return `PyTorch failed: ${(await new Response(child.stderr).text()).trim().split('\n').at(-1)}`;
+    const result = JSON.parse(output);
+    return { torch: `${result.torch} (${python})`, training: result.training_tokens_per_second, generation: result.generation_tokens_per_second };
+  }
+  return 'no python3 with torch (scripts/setup.sh --with-references, or LSP_TORCH_PYTHON=/path/to/python)';
+}
+
+const wasm = await measureWasm();
+const torch = await measureTorch();
+console.log(`Model benchmark: vocab ${settings.vocab}, hidden ${settings.hidden}, ${settings.layers} layers, ${settings.heads} heads, ` +
+  `${settings.kv_heads} KV heads, intermediate ${settings.intermediate}; ${settings.threads} threads`);
+console.log(`(b) training, batch ${settings.batch} x sequence ${settings.sequence}, forward + backward + AdamW:`);
+console.log(`    wasm (${wasm.description}): ${wasm.training.toFixed(0)} tokens/s`);
+console.log(`    PyTorch: ${typeof torch === 'string' ? torch : `${torch.training.toFixed(0)} tokens/s (${torch.torch}, OMP_WAIT_POLICY=passive, set_num_threads(${settings.threads}))`}`);
+console.log(`(c) generation, ${settings.streams} streams, prompt ${settings.prompt}, ${settings.new_tokens} new tokens, greedy, KV cache:`);
+console.log(`    wasm: ${wasm.generation.toFixed(0)} tokens/s`);
+console.log(`    PyTorch: ${typeof torch === 'string' ? torch : `${torch.generation.toFixed(0)} tokens/s`}`);
