@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { DeviceV1, SamplingKernelOptions } from '@lsp/core';
 import { compareWithOracle, createRandom, float32Tolerance, type KernelCase, kernelCases, randomFloats } from '@lsp/oracle';
-import { createWasmDevice, type WasmDevice } from './wasm-device';
+import { createWasmDevice, type WasmDevice, type WasmTensor } from './wasm-device';
 import { KernelFailure } from './wasm-pool';
 
 let single: WasmDevice;
@@ -258,6 +258,19 @@ describe('memory semantics', () => {
     expect(Array.from(await floats(device, out))).toEqual(Array.from(await floats(device, expected)));
     for (const tensor of [out, other, reference, expected]) device.free(tensor);
     expect(device.liveTensorCount()).toBe(live);
+  });
+
+  test('a reused block is allocated zero-filled', async () => {
+    const device = dual;
+    const first = device.upload(new Float32Array(50000).fill(3), [50000]) as WasmTensor;
+    await device.synchronize();
+    device.free(first);
+    await device.synchronize();
+    const second = device.allocate([50000]) as WasmTensor;
+    // First fit hands the same block back: this exercises the clearing of a used block, not fresh memory.
+    expect(second.offset).toBe(first.offset);
+    expect((await floats(device, second)).every((value) => value === 0)).toBe(true);
+    device.free(second);
   });
 
   test('f16 and bf16 uploads are widened exactly', async () => {

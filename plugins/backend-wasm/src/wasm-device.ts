@@ -80,6 +80,8 @@ export class WasmDevice implements DeviceV1 {
   /** Blocks freed while queued commands may still use them, in ticket order. */
   private readonly deferred: DeferredRelease[] = [];
   private disposed = false;
+  /** Whether the block most recently allocated was known to hold zeros. */
+  private lastBlockZeroed = false;
 
   constructor(pool: KernelPool) {
     this.pool = pool;
@@ -98,8 +100,9 @@ export class WasmDevice implements DeviceV1 {
 
   allocate(shape: readonly number[], dtype: DType = 'f32'): Tensor {
     const tensor = this.create(shape, dtype === 'i32' ? 'i32' : 'f32');
-    // A fresh or reclaimed block is used by no queued command, so the host may clear it directly.
-    new Int32Array(this.buffer(), tensor.offset, tensor.size).fill(0);
+    // Memory never handed out is still zero; a reused block is cleared by a queued fill, in parallel and
+    // without holding up the host (no command queued before it uses the block, see releaseLater).
+    if (!this.lastBlockZeroed && tensor.size > 0) this.pool.enqueue([Opcode.fill, tensor.offset, tensor.size, 0], this.units(tensor.size));
     return tensor;
   }
 
@@ -445,7 +448,9 @@ export class WasmDevice implements DeviceV1 {
 
   private allocateBlock(bytes: number): number {
     this.reclaim();
-    return this.pool.heap.allocate(bytes);
+    const { offset, zeroed } = this.pool.heap.allocateZeroKnown(bytes);
+    this.lastBlockZeroed = zeroed;
+    return offset;
   }
 
   /** Releases `offset` once every command enqueued so far is complete. */

@@ -18,6 +18,8 @@ export class WasmHeap {
   private readonly freeBlocks: FreeBlock[] = [];
   private readonly blockSizes = new Map<number, number>();
   private allocatedBytes = 0;
+  /** Every byte at or above this offset has never been handed out, so it still holds zeros. */
+  private untouchedFrom = 0;
 
   /** A shared memory of at least `bytes` bytes that kernels.wasm can import. */
   static createMemory(bytes: number): WebAssembly.Memory {
@@ -31,7 +33,11 @@ export class WasmHeap {
     const first = alignUp(start, blockAlignment);
     const end = memory.buffer.byteLength;
     if (first < end) this.freeBlocks.push({ offset: first, bytes: end - first });
+    // Instantiation writes static data only below heap_base; a fresh or grown memory is zero above it.
+    this.untouchedFrom = first;
   }
+
+
 
   /** Bytes handed out and not yet released. */
   get usedBytes(): number {
@@ -44,6 +50,11 @@ export class WasmHeap {
 
   /** Returns the offset of a block of at least `bytes` bytes, growing the memory when no free block fits. */
   allocate(bytes: number): number {
+    return this.allocateZeroKnown(bytes).offset;
+  }
+
+  /** Allocates like `allocate`, and tells whether the block is known to hold zeros (never handed out before). */
+  allocateZeroKnown(bytes: number): { offset: number; zeroed: boolean } {
     const size = alignUp(Math.max(bytes, 1), blockAlignment);
     let index = this.freeBlocks.findIndex((block) => block.bytes >= size);
     if (index < 0) index = this.grow(size);
@@ -56,7 +67,9 @@ export class WasmHeap {
     }
     this.blockSizes.set(offset, size);
     this.allocatedBytes += size;
-    return offset;
+    const zeroed = offset >= this.untouchedFrom;
+    if (offset + size > this.untouchedFrom) this.untouchedFrom = offset + size;
+    return { offset, zeroed };
   }
 
   release(offset: number): void {
