@@ -16,6 +16,8 @@ export { createWorldJudge, worldJudgeFactory } from './world-judge';
 export type { WorldJudgeOptions } from './world-judge';
 export { createWorldBenchmark, worldBenchmarkFactory } from './world-benchmark';
 export type { WorldBenchmarkOptions } from './world-benchmark';
+export { summarizeQueries } from './world-metrics';
+export type { QuerySummary } from './world-metrics';
 export { createRandom } from './world-random';
 export type { Random } from './world-random';
 
