@@ -93,8 +93,8 @@ class CallFrame {
   }
 }
 
-function flatten(groups: readonly (readonly ArrayLike<number>[])[] | readonly ArrayLike<number>[]): { values: Float64Array; offsets: Uint32Array } {
-  const list = groups as readonly ArrayLike<number>[];
+/** Ragged rows as one f64 array and the offsets where each row starts (rows + 1 entries). */
+function flatten(list: readonly ArrayLike<number>[]): { values: Float64Array; offsets: Uint32Array } {
   const offsets = new Uint32Array(list.length + 1);
   for (let index = 0; index < list.length; index++) offsets[index + 1] = offsets[index]! + list[index]!.length;
   const values = new Float64Array(offsets[list.length]!);
