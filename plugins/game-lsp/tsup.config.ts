@@ -1,3 +1,4 @@
+// Builds the package to dist/: ESM with type declarations.
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
