@@ -1,7 +1,7 @@
 // Causal grouped-query attention over a KV buffer, forward and backward. The forward handles one query row
 // (b, t, h) at a time; the backward computes dq by query rows and dk, dv by key rows, so no two workers ever
 // add into the same gradient and the result does not depend on the split.
-use crate::math::{axpy, dot, exp, exp4, ln};
+use crate::math::{axpy, axpy4, dot, dot4, exp, exp4, ln};
 use core::arch::wasm32::*;
 
 pub struct Attention {
@@ -99,8 +99,9 @@ pub unsafe fn forward(a: &Attention, out: *mut f32, scores: *mut f32, begin: usi
     }
 }
 
-/// dq for query units [begin, end): dq += sum_s P_s (dout . v_s - dout . out) scale k_s.
-pub unsafe fn backward_queries(a: &Attention, dout: *const f32, dq: *mut f32, begin: usize, end: usize) {
+/// dq for query units [begin, end): dq += sum_s P_s (dout . v_s - dout . out) scale k_s. Also stores
+/// dout . out per query row in `row_dots` (B, H, T) for backward_keys, which runs as the next command.
+pub unsafe fn backward_queries(a: &Attention, dout: *const f32, dq: *mut f32, row_dots: *mut f32, begin: usize, end: usize) {
     let d = a.head_dim;
     let group = a.heads / a.key_value_heads;
     for unit in begin..end {
@@ -108,27 +109,50 @@ pub unsafe fn backward_queries(a: &Attention, dout: *const f32, dq: *mut f32, be
         let t = (unit / a.heads) % a.queries;
         let b = unit / (a.heads * a.queries);
         let kv = h / group;
+        let row = a.query_row(b, t, h);
+        let (query, gradient) = (a.q.add(row), dout.add(row));
+        let row_dot = dot(gradient, a.out.add(row), d);
+        *row_dots.add(a.lse_index(b, h, t)) = row_dot;
         let (first, last) = a.visible(b, t);
         if last < first {
             continue;
         }
-        let row = a.query_row(b, t, h);
-        let (query, gradient) = (a.q.add(row), dout.add(row));
-        let log_sum = *a.lse.add(a.lse_index(b, h, t));
-        let row_dot = dot(gradient, a.out.add(row), d);
-        for s in first as usize..=last as usize {
-            let key_row = a.key_row(b, s, kv);
-            let p = exp(dot(query, a.k.add(key_row), d) * a.scale - log_sum);
-            let score_gradient = p * (dot(gradient, a.v.add(key_row), d) - row_dot) * a.scale;
-            axpy(score_gradient, a.k.add(key_row), dq.add(row), d);
+        let log_sum = f32x4_splat(*a.lse.add(a.lse_index(b, h, t)));
+        let (scale, row_dot4) = (f32x4_splat(a.scale), f32x4_splat(row_dot));
+        // Keys four at a time: four dot products reduced together and one exp4 for the four probabilities.
+        let mut s = first as usize;
+        while s <= last as usize {
+            let count = if last as usize + 1 - s < 4 { last as usize + 1 - s } else { 4 };
+            let mut keys = [a.k; 4];
+            let mut values = [a.v; 4];
+            for j in 0..4 {
+                let key_row = a.key_row(b, s + if j < count { j } else { 0 }, kv);
+                keys[j] = a.k.add(key_row);
+                values[j] = a.v.add(key_row);
+            }
+            let scores = f32x4_sub(f32x4_mul(dot4(query, keys, d), scale), log_sum);
+            let p = exp4(scores);
+            let mut score_gradient = f32x4_mul(f32x4_mul(p, f32x4_sub(dot4(gradient, values, d), row_dot4)), scale);
+            // Lanes past the last key repeat key `s` and must add nothing.
+            score_gradient = v128_and(score_gradient, lane_mask(count));
+            axpy4(score_gradient, keys, dq.add(row), d);
+            s += 4;
         }
     }
 }
 
-/// dk, dv for key units [begin, end) (unit = (b * S + s) * K + kv), summed over the group's heads and queries.
-pub unsafe fn backward_keys(a: &Attention, dout: *const f32, dk: *mut f32, dv: *mut f32, begin: usize, end: usize) {
+/// All lanes below `count` set, the others clear.
+#[inline(always)]
+fn lane_mask(count: usize) -> v128 {
+    i32x4_gt(i32x4_splat(count as i32), i32x4(0, 1, 2, 3))
+}
+
+/// dk, dv for key units [begin, end) (unit = (b * S + s) * K + kv), summed over the group's heads and queries,
+/// four queries at a time; `row_dots` comes from backward_queries.
+pub unsafe fn backward_keys(a: &Attention, dout: *const f32, dk: *mut f32, dv: *mut f32, row_dots: *const f32, begin: usize, end: usize) {
     let d = a.head_dim;
     let group = a.heads / a.key_value_heads;
+    let scale = f32x4_splat(a.scale);
     for unit in begin..end {
         let kv = unit % a.key_value_heads;
         let s = (unit / a.key_value_heads) % a.capacity;
@@ -143,14 +167,30 @@ pub unsafe fn backward_keys(a: &Attention, dout: *const f32, dk: *mut f32, dv: *
         let key_row = a.key_row(b, s, kv);
         let (key, value) = (a.k.add(key_row), a.v.add(key_row));
         for h in kv * group..(kv + 1) * group {
-            for t in first_query..a.queries {
-                let row = a.query_row(b, t, h);
-                let (query, gradient) = (a.q.add(row), dout.add(row));
-                let p = exp(dot(query, key, d) * a.scale - *a.lse.add(a.lse_index(b, h, t)));
-                let row_dot = dot(gradient, a.out.add(row), d);
-                axpy(p, gradient, dv.add(key_row), d);
-                let score_gradient = p * (dot(gradient, value, d) - row_dot) * a.scale;
-                axpy(score_gradient, query, dk.add(key_row), d);
+            let mut t = first_query;
+            while t < a.queries {
+                let count = if a.queries - t < 4 { a.queries - t } else { 4 };
+                let mut queries = [a.q; 4];
+                let mut gradients = [dout; 4];
+                let mut lse = [0.0f32; 4];
+                let mut row_dot = [0.0f32; 4];
+                for j in 0..4 {
+                    let tj = t + if j < count { j } else { 0 };
+                    let row = a.query_row(b, tj, h);
+                    queries[j] = a.q.add(row);
+                    gradients[j] = dout.add(row);
+                    lse[j] = *a.lse.add(a.lse_index(b, h, tj));
+                    row_dot[j] = *row_dots.add(a.lse_index(b, h, tj));
+                }
+                // Lanes past the last query repeat query t and must add nothing.
+                let mask = lane_mask(count);
+                let scores = f32x4_sub(f32x4_mul(dot4(key, queries, d), scale), v128_load(lse.as_ptr() as *const v128));
+                let p = v128_and(exp4(scores), mask);
+                let value_dots = f32x4_sub(dot4(value, gradients, d), v128_load(row_dot.as_ptr() as *const v128));
+                let score_gradient = v128_and(f32x4_mul(f32x4_mul(p, value_dots), scale), mask);
+                axpy4(p, gradients, dv.add(key_row), d);
+                axpy4(score_gradient, queries, dk.add(key_row), d);
+                t += 4;
             }
         }
     }

@@ -12,7 +12,7 @@ pub const OP_RMSNORM_FORWARD: u32 = 6;
 pub const OP_RMSNORM_BACKWARD: u32 = 7;
 pub const OP_ROPE: u32 = 8;
 pub const OP_ATTENTION_FORWARD: u32 = 9;
-pub const OP_ATTENTION_BACKWARD: u32 = 10;
+pub const OP_ATTENTION_BACKWARD_QUERIES: u32 = 10;
 pub const OP_SWIGLU_FORWARD: u32 = 11;
 pub const OP_SWIGLU_BACKWARD: u32 = 12;
 pub const OP_EMBEDDING_FORWARD: u32 = 13;
@@ -24,6 +24,7 @@ pub const OP_ADAMW: u32 = 18;
 pub const OP_SAMPLE: u32 = 19;
 pub const OP_SUM_ROWS: u32 = 20;
 pub const OP_COPY_ROWS: u32 = 21;
+pub const OP_ATTENTION_BACKWARD_KEYS: u32 = 22;
 
 /// Status codes returned to the host.
 pub const STATUS_OK: u32 = 0;
@@ -144,13 +145,18 @@ pub unsafe fn run(command: *const u32, part: usize, parts: usize, scratch: *mut 
             let (begin, end) = share(a.query_units(), part, parts, 1);
             attention::forward(&a, args.ptr(3), scratch as *mut f32, begin, end);
         }
-        OP_ATTENTION_BACKWARD => {
-            // Words: dout, q, k, v, out, lse, dq, dk, dv, B, T, S, H, K, D, scale, offsets, lengths, starts.
+        OP_ATTENTION_BACKWARD_QUERIES => {
+            // Words: dout, q, k, v, out, lse, dq, dk, dv, B, T, S, H, K, D, scale, offsets, lengths, starts,
+            // row dots (B, H, T) written here for OP_ATTENTION_BACKWARD_KEYS.
             let a = attention_arguments(&args, 1, 3);
             let (begin, end) = share(a.query_units(), part, parts, 1);
-            attention::backward_queries(&a, args.ptr(0), args.ptr(6), begin, end);
+            attention::backward_queries(&a, args.ptr(0), args.ptr(6), args.ptr(19), begin, end);
+        }
+        OP_ATTENTION_BACKWARD_KEYS => {
+            // Words as OP_ATTENTION_BACKWARD_QUERIES.
+            let a = attention_arguments(&args, 1, 3);
             let (begin, end) = share(a.key_units(), part, parts, 1);
-            attention::backward_keys(&a, args.ptr(0), args.ptr(7), args.ptr(8), begin, end);
+            attention::backward_keys(&a, args.ptr(0), args.ptr(7), args.ptr(8), args.ptr(19), begin, end);
         }
         OP_SWIGLU_FORWARD => {
             let (begin, end) = share(args.usize(3), part, parts, RUN);

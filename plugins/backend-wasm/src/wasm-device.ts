@@ -323,7 +323,14 @@ export class WasmDevice implements DeviceV1 {
     this.sameSize(this.float(dk), this.float(k), 'attentionBackward dk');
     this.sameSize(this.float(dv), this.float(v), 'attentionBackward dv');
     const tensors = [dout, q, k, v, out, logSumExp, dq, dk, dv].map((tensor) => this.float(tensor).offset);
-    this.enqueueWithEntries(shape, (entries) => [Opcode.attentionBackward, ...tensors, ...shape.words, ...entries], this.units(shape.work));
+    // Two commands: dq by query rows (which also stores dout . out per row), then dk and dv by key rows.
+    const rowDots = this.allocateBlock(this.float(logSumExp).size * 4);
+    this.enqueueWithEntries(shape, (entries) => {
+      const words = [...tensors, ...shape.words, ...entries, rowDots];
+      this.pool.enqueue([Opcode.attentionBackwardQueries, ...words], this.units(shape.work));
+      return [Opcode.attentionBackwardKeys, ...words];
+    }, this.units(shape.work));
+    this.releaseLater(rowDots);
   }
 
   swigluForward(gate: Tensor, up: Tensor, out: Tensor): void {
