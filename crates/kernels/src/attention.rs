@@ -1,7 +1,7 @@
 // Causal grouped-query attention over a KV buffer, forward and backward. The forward handles one query row
 // (b, t, h) at a time; the backward computes dq by query rows and dk, dv by key rows, so no two workers ever
 // add into the same gradient and the result does not depend on the split.
-use crate::math::{axpy, axpy4, dot, dot4, exp, exp4, ln};
+use crate::math::{axpy4, dot, dot4, exp, exp4, ln};
 use core::arch::wasm32::*;
 
 pub struct Attention {
@@ -71,14 +71,28 @@ pub unsafe fn forward(a: &Attention, out: *mut f32, scores: *mut f32, begin: usi
         }
         let (first, count) = (first as usize, (last - first + 1) as usize);
         let query = a.q.add(row);
+        let scale = f32x4_splat(a.scale);
+        // Scores four keys at a time (lanes past the last key repeat the first of the group and are not stored).
+        let mut i = 0;
+        while i < count {
+            let n = if count - i < 4 { count - i } else { 4 };
+            let mut keys = [a.k; 4];
+            for j in 0..4 {
+                keys[j] = a.k.add(a.key_row(b, first + i + if j < n { j } else { 0 }, kv));
+            }
+            let mut lanes = [0.0f32; 4];
+            v128_store(lanes.as_mut_ptr() as *mut v128, f32x4_mul(dot4(query, keys, d), scale));
+            for j in 0..n {
+                *scores.add(i + j) = lanes[j];
+            }
+            i += 4;
+        }
         let mut maximum = f32::NEG_INFINITY;
         for i in 0..count {
-            let score = dot(query, a.k.add(a.key_row(b, first + i, kv)), d) * a.scale;
-            *scores.add(i) = score;
+            let score = *scores.add(i);
             maximum = if score > maximum { score } else { maximum };
         }
         let shift = f32x4_splat(maximum);
-        let mut sum = 0.0f32;
         let mut i = 0;
         while i + 4 <= count {
             let w = exp4(f32x4_sub(v128_load(scores.add(i) as *const v128), shift));
@@ -89,9 +103,25 @@ pub unsafe fn forward(a: &Attention, out: *mut f32, scores: *mut f32, begin: usi
             *scores.add(i) = exp(*scores.add(i) - maximum);
             i += 1;
         }
+        let mut sum = 0.0f32;
         for i in 0..count {
             sum += *scores.add(i);
-            axpy(*scores.add(i), a.v.add(a.key_row(b, first + i, kv)), output, d);
+        }
+        // out = sum of weight * value, four values per pass over the output row.
+        let mut i = 0;
+        while i < count {
+            let n = if count - i < 4 { count - i } else { 4 };
+            let mut values = [a.v; 4];
+            let mut weights = [0.0f32; 4];
+            for j in 0..n {
+                values[j] = a.v.add(a.key_row(b, first + i + j, kv));
+                weights[j] = *scores.add(i + j);
+            }
+            for j in n..4 {
+                values[j] = values[0];
+            }
+            axpy4(v128_load(weights.as_ptr() as *const v128), values, output, d);
+            i += 4;
         }
         let inverse = 1.0 / sum;
         crate::elementwise::scale(output, output, d, inverse);

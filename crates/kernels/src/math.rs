@@ -125,22 +125,6 @@ pub unsafe fn dot(a: *const f32, b: *const f32, n: usize) -> f32 {
     sum
 }
 
-/// y[0..n] += alpha * x[0..n].
-#[inline(always)]
-pub unsafe fn axpy(alpha: f32, x: *const f32, y: *mut f32, n: usize) {
-    let a = f32x4_splat(alpha);
-    let mut i = 0;
-    while i + 4 <= n {
-        let p = y.add(i) as *mut v128;
-        v128_store(p, f32x4_add(v128_load(p), f32x4_mul(a, v128_load(x.add(i) as *const v128))));
-        i += 4;
-    }
-    while i < n {
-        *y.add(i) += alpha * *x.add(i);
-        i += 1;
-    }
-}
-
 /// Four dot products of `x` with `y[0..4]` (each of length n), reduced together: lane i is x . y[i].
 #[inline(always)]
 pub unsafe fn dot4(x: *const f32, y: [*const f32; 4], n: usize) -> v128 {
