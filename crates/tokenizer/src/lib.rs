@@ -293,3 +293,13 @@ pub unsafe extern "C" fn tk_train_byte_level_bpe(
         }
     }
 }
+
+/// Panics on purpose, so the tests can check that a panic reaches TypeScript as a readable message.
+#[no_mangle]
+pub extern "C" fn tk_self_test_panic(code: u32) -> u32 {
+    install_panic_hook();
+    if code != 0 {
+        panic!("self-test panic with code {}", code);
+    }
+    0
+}

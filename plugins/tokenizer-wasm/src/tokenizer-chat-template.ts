@@ -49,13 +49,15 @@ export function renderChatTemplate(
   const variables: Record<string, unknown> = {
     messages: messages.map((message) => ({ ...message })),
     add_generation_prompt: options.addGenerationPrompt ?? false,
-    raise_exception: (message: string) => {
-      throw new InvalidInputError(`chat template: ${message}`);
-    },
   };
   for (const key of ['bos_token', 'eos_token', 'unk_token', 'pad_token'] as const) {
     const value = tokenString(config[key]);
     if (value !== undefined) variables[key] = value;
   }
-  return template.render(variables);
+  try {
+    return template.render(variables);
+  } catch (error) {
+    // raise_exception() in a template (e.g. "Conversation roles must alternate") is the user's input problem.
+    throw new InvalidInputError(`chat template: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+  }
 }

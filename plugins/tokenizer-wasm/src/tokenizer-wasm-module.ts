@@ -25,6 +25,7 @@ interface TokenizerExports {
     specialsPointer: number, specialsLength: number, specialLengths: number, specialCount: number,
     vocabSize: number, minFrequency: number,
   ): number;
+  tk_self_test_panic(code: number): number;
 }
 
 let compiled: WebAssembly.Module | undefined;
