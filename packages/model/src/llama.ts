@@ -75,22 +75,77 @@ export function assembleParameters(config: ModelConfig, byName: Map<string, Para
   return { embedding, layers, finalNorm: get('model.norm.weight'), lmHead, score, all: [...byName.values()] };
 }
 
-/** Tensors allocated for one pass, freed together. */
+/**
+ * Buffers a finished pass gave back, kept by shape for the next pass, so that a training or decoding step does
+ * not allocate (and zero) its activations again. Only the last pass's buffers are kept: a pass of another shape
+ * frees them, so memory stays at one pass's footprint.
+ */
+export class TensorPool {
+  private kept = new Map<string, Tensor[]>();
+  constructor(readonly device: DeviceV1) {}
+
+  take(shape: readonly number[], dtype: 'f32' | 'i32'): Tensor | undefined {
+    return this.kept.get(`${dtype}:${shape.join(',')}`)?.pop();
+  }
+
+  /** Keeps the buffers of the pass that just ended and frees those the pass did not reuse. */
+  keep(tensors: readonly Tensor[]): void {
+    this.clear();
+    for (const tensor of tensors) {
+      const key = `${tensor.dtype}:${tensor.shape.join(',')}`;
+      if (!this.kept.has(key)) this.kept.set(key, []);
+      this.kept.get(key)!.push(tensor);
+    }
+  }
+
+  clear(): void {
+    for (const list of this.kept.values()) for (const tensor of list) this.device.free(tensor);
+    this.kept.clear();
+  }
+}
+
+/** Tensors allocated for one pass, freed together (or given to a pool for the next pass). */
 export class TensorScope {
   private readonly tensors: Tensor[] = [];
-  constructor(readonly device: DeviceV1) {}
+  constructor(readonly device: DeviceV1, private readonly pool?: TensorPool) {}
+
+  private take(shape: number[], dtype: 'f32' | 'i32'): Tensor | undefined {
+    const tensor = this.pool?.take(shape, dtype);
+    if (tensor) this.tensors.push(tensor);
+    return tensor;
+  }
+
+  /** A zero-filled tensor (for outputs that kernels accumulate into). */
   allocate(shape: number[], dtype: 'f32' | 'i32' = 'f32'): Tensor {
+    const reused = this.take(shape, dtype);
+    if (reused) {
+      this.device.fill(reused, 0);
+      return reused;
+    }
     const tensor = this.device.allocate(shape, dtype);
     this.tensors.push(tensor);
     return tensor;
   }
+
+  /** A tensor whose contents the next kernel overwrites entirely (not cleared when reused). */
+  output(shape: number[], dtype: 'f32' | 'i32' = 'f32'): Tensor {
+    return this.take(shape, dtype) ?? this.allocate(shape, dtype);
+  }
+
   upload(data: Float32Array | Int32Array, shape: number[]): Tensor {
+    const reused = this.take(shape, data instanceof Int32Array ? 'i32' : 'f32');
+    if (reused) {
+      this.device.write(reused, data);
+      return reused;
+    }
     const tensor = this.device.upload(data, shape);
     this.tensors.push(tensor);
     return tensor;
   }
+
   free(): void {
-    for (const tensor of this.tensors) this.device.free(tensor);
+    if (this.pool) this.pool.keep(this.tensors);
+    else for (const tensor of this.tensors) this.device.free(tensor);
     this.tensors.length = 0;
   }
 }
@@ -184,12 +239,12 @@ export function layerForward(
   const { hiddenSize: c, intermediateSize: i, heads: h, keyValueHeads: kv, headDim: d } = config;
   const epsilon = config.rmsNormEpsilon;
 
-  const norm1 = scope.allocate([rows, c]);
-  const rstd1 = scope.allocate([rows]);
+  const norm1 = scope.output([rows, c]);
+  const rstd1 = scope.output([rows]);
   device.rmsnormForward(input, weights.inputNorm.tensor, norm1, rstd1, epsilon);
-  const qRaw = scope.allocate([rows, h * d]);
-  const kRaw = scope.allocate([rows, kv * d]);
-  const v = scope.allocate([rows, kv * d]);
+  const qRaw = scope.output([rows, h * d]);
+  const kRaw = scope.output([rows, kv * d]);
+  const v = scope.output([rows, kv * d]);
   linearForward(device, norm1, weights.q, weights.qBias, qRaw, rows);
   linearForward(device, norm1, weights.k, weights.kBias, kRaw, rows);
   linearForward(device, norm1, weights.v, weights.vBias, v, rows);
@@ -200,20 +255,20 @@ export function layerForward(
   let rstdK: Tensor | undefined;
   if (weights.qNorm && weights.kNorm) {
     // QK-norm: RMSNorm over each head's D channels, i.e. rows (N*H, D).
-    qNormed = scope.allocate([rows * h, d]);
-    kNormed = scope.allocate([rows * kv, d]);
-    rstdQ = scope.allocate([rows * h]);
-    rstdK = scope.allocate([rows * kv]);
+    qNormed = scope.output([rows * h, d]);
+    kNormed = scope.output([rows * kv, d]);
+    rstdQ = scope.output([rows * h]);
+    rstdK = scope.output([rows * kv]);
     device.rmsnormForward(qRaw, weights.qNorm.tensor, qNormed, rstdQ, epsilon);
     device.rmsnormForward(kRaw, weights.kNorm.tensor, kNormed, rstdK, epsilon);
   }
-  const q = scope.allocate([rows, h * d]);
-  const k = scope.allocate([rows, kv * d]);
+  const q = scope.output([rows, h * d]);
+  const k = scope.output([rows, kv * d]);
   device.rope(qNormed ?? qRaw, layout.positions, rope.cos, rope.sin, q, h);
   device.rope(kNormed ?? kRaw, layout.positions, rope.cos, rope.sin, k, kv);
 
-  const attention = scope.allocate([rows, h * d]);
-  const logSumExp = scope.allocate([layout.batch, h, layout.time]);
+  const attention = scope.output([rows, h * d]);
+  const logSumExp = scope.output([layout.batch, h, layout.time]);
   const options = attentionOptions(context, layout);
   if (cache) {
     // New keys and values go to key positions writeOffset.. of every entry's cache row.
@@ -225,20 +280,20 @@ export function layerForward(
   } else {
     device.attentionForward(q, k, v, attention, logSumExp, options);
   }
-  const middle = scope.allocate([rows, c]);
+  const middle = scope.output([rows, c]);
   linearForward(device, attention, weights.o, weights.oBias, middle, rows);
   device.add(middle, input, middle);
 
-  const norm2 = scope.allocate([rows, c]);
-  const rstd2 = scope.allocate([rows]);
+  const norm2 = scope.output([rows, c]);
+  const rstd2 = scope.output([rows]);
   device.rmsnormForward(middle, weights.postNorm.tensor, norm2, rstd2, epsilon);
-  const gate = scope.allocate([rows, i]);
-  const up = scope.allocate([rows, i]);
+  const gate = scope.output([rows, i]);
+  const up = scope.output([rows, i]);
   linearForward(device, norm2, weights.gate, weights.gateBias, gate, rows);
   linearForward(device, norm2, weights.up, weights.upBias, up, rows);
-  const activation = scope.allocate([rows, i]);
+  const activation = scope.output([rows, i]);
   device.swigluForward(gate, up, activation);
-  const output = scope.allocate([rows, c]);
+  const output = scope.output([rows, c]);
   linearForward(device, activation, weights.down, weights.downBias, output, rows);
   device.add(output, middle, output);
 
@@ -281,8 +336,8 @@ export function layerBackward(
     dAttention, saved.q, saved.k, saved.v, saved.attention, saved.logSumExp, dq, dk, dv, attentionOptions(context, layout),
   );
   // The inverse rotation is rope's backward; it overwrites, so rotate into fresh buffers.
-  const dqPre = scope.allocate([rows, h * d]);
-  const dkPre = scope.allocate([rows, kv * d]);
+  const dqPre = scope.output([rows, h * d]);
+  const dkPre = scope.output([rows, kv * d]);
   device.rope(dq, layout.positions, rope.cos, rope.sin, dqPre, h, true);
   device.rope(dk, layout.positions, rope.cos, rope.sin, dkPre, kv, true);
   let dqRaw = dqPre;
@@ -312,7 +367,7 @@ export function stackForward(
   context: ModelContext, scope: TensorScope, layout: BatchLayout, caches: LayerCache[] | undefined,
 ): { embedded: Tensor; layers: LayerActivations[] } {
   const rows = layout.batch * layout.time;
-  const embedded = scope.allocate([rows, context.config.hiddenSize]);
+  const embedded = scope.output([rows, context.config.hiddenSize]);
   context.device.embeddingForward(layout.ids, context.parameters.embedding.tensor, embedded);
   const layers: LayerActivations[] = [];
   let x = embedded;
@@ -366,8 +421,8 @@ export function gatherRows(device: DeviceV1, x: Tensor, runs: readonly RowRun[],
 
 /** Final norm of gathered rows: normed (M, C). */
 export function finalNormForward(context: ModelContext, scope: TensorScope, gathered: Tensor, rows: number) {
-  const normed = scope.allocate([rows, context.config.hiddenSize]);
-  const rstd = scope.allocate([rows]);
+  const normed = scope.output([rows, context.config.hiddenSize]);
+  const rstd = scope.output([rows]);
   context.device.rmsnormForward(gathered, context.parameters.finalNorm.tensor, normed, rstd, context.config.rmsNormEpsilon);
   return { normed, rstd };
 }
@@ -378,10 +433,10 @@ function logitsOf(context: ModelContext, scope: TensorScope, normed: Tensor, sta
   const c = config.hiddenSize;
   let input = normed;
   if (rows !== total) {
-    input = scope.allocate([rows, c]);
+    input = scope.output([rows, c]);
     device.copy(normed, input, start * c, 0, rows * c);
   }
-  const logits = scope.allocate([rows, config.vocabularySize]);
+  const logits = scope.output([rows, config.vocabularySize]);
   linearForward(device, input, parameters.lmHead!, undefined, logits, rows);
   return { logits, input };
 }
@@ -393,15 +448,15 @@ export function headForward(
   const { device, config } = context;
   const rows = targets.length;
   const c = config.hiddenSize;
-  const gathered = scope.allocate([rows, c]);
+  const gathered = scope.output([rows, c]);
   gatherRows(device, residual, runs, gathered, c);
   const { normed, rstd } = finalNormForward(context, scope, gathered, rows);
   const targetTensor = scope.upload(targets, [rows]);
-  const logprobs = scope.allocate([rows]);
+  const logprobs = scope.output([rows]);
   const chunk = logitChunkRows(config.vocabularySize);
   if (rows <= chunk) {
     const { logits } = logitsOf(context, scope, normed, 0, rows, rows);
-    const logSumExp = scope.allocate([rows]);
+    const logSumExp = scope.output([rows]);
     device.tokenLogProbsForward(logits, targetTensor, logprobs, logSumExp);
     return { gathered, normed, rstd, targets: targetTensor, logprobs, logits, logSumExp };
   }
@@ -450,7 +505,7 @@ export function headBackward(
       dChunk = inner.allocate([count]);
       device.copy(dlogprobs, dChunk, start, 0, count);
     }
-    const dLogits = inner.allocate([count, config.vocabularySize]);
+    const dLogits = inner.output([count, config.vocabularySize]);
     device.tokenLogProbsBackward(dChunk, logits, targets, logSumExp, dLogits);
     if (count === rows) {
       linearBackward(device, dLogits, input, parameters.lmHead!, undefined, dNormed, count);

@@ -124,7 +124,8 @@ describe('generation', () => {
       expect(cached.map((r) => r.completionIds)).toEqual(recomputed.map((r) => r.completionIds));
       expect(cached.every((r) => r.completionIds.length === 10 && r.finishReason === 'length')).toBe(true);
     }
-    // Temporaries are freed: only weights and rotary tables stay.
+    // Temporaries are freed or kept for the next pass, and releaseWorkspace frees those: weights and rotary tables stay.
+    instance.releaseWorkspace();
     expect(device.liveTensorCount()).toBe(instance.parameters.all.length + 2);
   });
 
@@ -271,4 +272,20 @@ test('gradient clipping scales the gradient AdamW sees by max / norm', async () 
   const moment = device.floats(parameter.firstMoment!);
   const scale = maxGradientNorm / (norm + 1e-6);
   gradient.forEach((g, i) => expect(moment[i]!).toBeCloseTo(0.1 * g * scale, 12));
+});
+
+test('reused activation buffers leave no trace: a second pass gives what the first gave', async () => {
+  const { model: instance, device } = await model('workspace', qwen3WithBias, 6);
+  const first = await instance.tokenLogProbs(batch);
+  const differentShape = [{ promptIds: [3, 1], completionIds: [5] }];
+  await instance.tokenLogProbs(differentShape);
+  expect(await instance.tokenLogProbs(batch)).toEqual(first);
+  const loss = (rows: readonly Float32Array[]) => rows.map((row) => Float32Array.from(row, (_, i) => (i % 2 ? 0.5 : -1)));
+  await instance.accumulateGradients(batch, loss);
+  const once = instance.parameters.all.map((p) => device.floats(p.gradient!).slice());
+  await instance.accumulateGradients(batch, loss);
+  // Equal up to float64 summation order (the second pass adds its parts one by one onto the first's sum).
+  instance.parameters.all.forEach((p, index) => {
+    device.floats(p.gradient!).forEach((g, i) => expect(Math.abs(g - 2 * once[index]![i]!)).toBeLessThan(1e-12 * (1 + Math.abs(g))));
+  });
 });

@@ -6,7 +6,7 @@ import {
   type SamplingOptions, type ScoredSequence, type TokenizerV1, type TrainingStepResult,
 } from '@lsp/core';
 import {
-  TensorScope, assembleParameters, finalNormForward, gatherRows, headBackward, headForward, stackBackward,
+  TensorPool, TensorScope, assembleParameters, finalNormForward, gatherRows, headBackward, headForward, stackBackward,
   stackForward, type BatchLayout, type LayerCache, type ModelContext, type ModelParameters, type Parameter,
   type RopeTables, type RowRun,
 } from './llama';
@@ -31,6 +31,8 @@ export class LlamaModel implements PolicyModelV1 {
   readonly context: ModelContext;
   /** Ids that end generation: config.json, generation_config.json and the tokenizer's. */
   readonly eosTokenIds: Set<number>;
+  /** Activation buffers of the last pass, reused by the next one of the same shapes. */
+  private readonly pool: TensorPool;
   private optimizerStepCount = 0;
   private hasGradients = false;
   private disposed = false;
@@ -44,6 +46,7 @@ export class LlamaModel implements PolicyModelV1 {
     readonly frozen = false,
     eosTokenIds: readonly number[] = config.eosTokenIds,
   ) {
+    this.pool = new TensorPool(device);
     this.context = { device, config, parameters, rope: { cos: device.allocate([1, 1]), sin: device.allocate([1, 1]), positions: 0 } };
     this.eosTokenIds = new Set([...eosTokenIds, ...(tokenizer?.specialTokenIds.eos ?? [])]);
   }
@@ -149,7 +152,7 @@ export class LlamaModel implements PolicyModelV1 {
 
   async tokenLogProbs(sequences: readonly ScoredSequence[]): Promise<Float32Array[]> {
     this.checkLive();
-    const scope = new TensorScope(this.device);
+    const scope = new TensorScope(this.device, this.pool);
     try {
       const forward = this.forwardScored(scope, sequences);
       if (!forward) return sequences.map(() => new Float32Array(0));
@@ -173,7 +176,7 @@ export class LlamaModel implements PolicyModelV1 {
     if (this.frozen) throw new LspError('lsp.model', 'a frozen model (cloneFrozen) has no gradients');
     if (this.parameters.lmHead === undefined) throw new LspError('lsp.model', 'a scalar-head model has no token log-probabilities to train');
     this.ensureGradients();
-    const scope = new TensorScope(this.device);
+    const scope = new TensorScope(this.device, this.pool);
     try {
       const forward = this.forwardScored(scope, sequences);
       if (!forward) return sequences.map(() => new Float32Array(0));
@@ -241,6 +244,11 @@ export class LlamaModel implements PolicyModelV1 {
     return { gradientNorm, applied: true };
   }
 
+  discardGradients(): void {
+    this.checkLive();
+    this.zeroGradients();
+  }
+
   private zeroGradients(): void {
     for (const parameter of this.parameters.all) if (parameter.gradient) this.device.fill(parameter.gradient, 0);
     this.hasGradients = false;
@@ -256,7 +264,7 @@ export class LlamaModel implements PolicyModelV1 {
     this.checkLive();
     const score = this.parameters.score;
     if (!score) throw new LspError('lsp.model', 'this model has no scalar head (not a *ForSequenceClassification folder)');
-    const scope = new TensorScope(this.device);
+    const scope = new TensorScope(this.device, this.pool);
     try {
       const asScored = sequences.map((ids) => ({ promptIds: ids, completionIds: [] as number[] }));
       const { layout } = this.scoringLayout(scope, asScored);
@@ -326,7 +334,7 @@ export class LlamaModel implements PolicyModelV1 {
       : undefined;
     try {
       for (let step = 0; step < maxNewTokens; step++) {
-        const scope = new TensorScope(this.device);
+        const scope = new TensorScope(this.device, this.pool);
         try {
           let layout: BatchLayout;
           if (step === 0 || !useCache) {
@@ -420,9 +428,15 @@ export class LlamaModel implements PolicyModelV1 {
     await saveModel(this, directory);
   }
 
+  /** Frees the activation buffers kept for the next pass (they come back on the next pass). */
+  releaseWorkspace(): void {
+    this.pool.clear();
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.pool.clear();
     for (const parameter of this.parameters.all) {
       for (const tensor of [parameter.tensor, parameter.gradient, parameter.firstMoment, parameter.secondMoment]) {
         if (tensor) this.device.free(tensor);
