@@ -2,8 +2,8 @@
 // and the logic of the `score` and `generate` commands.
 export { LlamaModel } from './policy-model';
 export type { GenerateOptions, ModelSource } from './policy-model';
-export { loadModel, saveModel, readModelConfig } from './model-folder';
-export type { LoadModelOptions } from './model-folder';
+export { loadModel, saveModel, readModelConfig, createLlamaModelLoader } from './model-folder';
+export type { LoadModelOptions, ModelLoaderSettings } from './model-folder';
 export { parseModelConfig, expectedTensors, supportedArchitectures } from './model-config';
 export type { ModelConfig, Architecture, RopeScaling, StorageDType, TensorSpec } from './model-config';
 export {

@@ -129,3 +129,15 @@ test('with a real tokenizer (Llama 3): text scores as its ids do, and generation
   expect(result.completionIds).toEqual(direct!.completionIds);
   tokenizer.dispose();
 });
+
+test('the model loader component opens the named backend and loads the folder', async () => {
+  const { createLlamaModelLoader } = await import('./model-folder');
+  const opened: string[] = [];
+  const loader = createLlamaModelLoader({ openDevice: async (name) => { opened.push(name); return createOracleDevice(); } });
+  expect(loader.specificationVersion).toBe('v1');
+  const model = await loader.load(fixture, { backend: 'oracle' });
+  expect(opened).toEqual(['oracle']);
+  const [logprobs] = await model.tokenLogProbs([{ promptIds: [1, 5], completionIds: [9] }]);
+  expect(logprobs!.length).toBe(1);
+  expect(Number.isFinite(logprobs![0]!)).toBe(true);
+});

@@ -2,7 +2,7 @@
 // and saving back in the same layout, written under a temporary name and renamed into place.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { InvalidInputError, type DeviceV1, type DType, type TokenizerV1 } from '@lsp/core';
+import { InvalidInputError, type DeviceV1, type DType, type ModelLoaderV1, type SaveOptions, type TokenizerV1 } from '@lsp/core';
 import { assembleParameters, type Parameter } from './llama';
 import { expectedTensors, isIgnorableTensor, parseModelConfig, type ModelConfig } from './model-config';
 import { LlamaModel } from './policy-model';
@@ -146,7 +146,7 @@ function restoreOptimizerState(model: LlamaModel, directory: string): void {
 }
 
 /** Writes the model's folder: config.json, weights in the source's dtype and sharding, tokenizer files, optimizer state. */
-export async function saveModel(model: LlamaModel, directory: string): Promise<void> {
+export async function saveModel(model: LlamaModel, directory: string, options: SaveOptions = {}): Promise<void> {
   const target = resolve(directory);
   const temporary = `${target}.tmp-${process.pid}-${Date.now()}`;
   mkdirSync(dirname(target), { recursive: true });
@@ -159,7 +159,7 @@ export async function saveModel(model: LlamaModel, directory: string): Promise<v
     for (const parameter of model.parameters.all) {
       const shard = model.source.shardOf.get(parameter.name) ?? 'model.safetensors';
       if (!shards.has(shard)) shards.set(shard, []);
-      shards.get(shard)!.push({ name: parameter.name, dtype: parameter.storage, shape: parameter.shape, values: values(parameter.tensor) });
+      shards.get(shard)!.push({ name: parameter.name, dtype: options.exact ? 'F32' : parameter.storage, shape: parameter.shape, values: values(parameter.tensor) });
     }
     if (shards.size > 1) {
       const weightMap: Record<string, string> = {};
@@ -201,4 +201,24 @@ export async function saveModel(model: LlamaModel, directory: string): Promise<v
     rmSync(temporary, { recursive: true, force: true });
     throw error;
   }
+}
+
+export interface ModelLoaderSettings {
+  /** Opens the device a backend name stands for (the runner's backend choice). */
+  openDevice(backend: string): Promise<DeviceV1>;
+  /** Loads the folder's tokenizer, if it has one. */
+  loadTokenizer?(directory: string): Promise<TokenizerV1 | undefined>;
+}
+
+/** The model component (ModelLoaderV1) for Llama-family folders, for a plugin or the runner to register. */
+export function createLlamaModelLoader(settings: ModelLoaderSettings): ModelLoaderV1 {
+  return {
+    specificationVersion: 'v1',
+    name: 'llama',
+    async load(path: string, options: { backend: string }): Promise<LlamaModel> {
+      const tokenizer = await settings.loadTokenizer?.(path);
+      const device = await settings.openDevice(options.backend);
+      return loadModel(path, { device, tokenizer });
+    },
+  };
 }

@@ -3,7 +3,7 @@
 import {
   InvalidInputError, LspError, NonFiniteError,
   type DeviceV1, type GenerationRequest, type GenerationResult, type OptimizerOptions, type PolicyModelV1,
-  type SamplingOptions, type ScoredSequence, type TokenizerV1, type TrainingStepResult,
+  type SamplingOptions, type SaveOptions, type ScoredSequence, type TokenizerV1, type TrainingStepResult,
 } from '@lsp/core';
 import {
   TensorPool, TensorScope, assembleParameters, finalNormForward, gatherRows, headBackward, headForward, stackBackward,
@@ -422,10 +422,10 @@ export class LlamaModel implements PolicyModelV1 {
     return new LlamaModel(this.device, this.config, parameters, this.tokenizer, this.source, true, [...this.eosTokenIds]);
   }
 
-  async save(directory: string): Promise<void> {
+  async save(directory: string, options?: SaveOptions): Promise<void> {
     this.checkLive();
     const { saveModel } = await import('./model-folder');
-    await saveModel(this, directory);
+    await saveModel(this, directory, options);
   }
 
   /** Frees the activation buffers kept for the next pass (they come back on the next pass). */
