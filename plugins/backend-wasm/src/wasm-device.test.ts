@@ -260,6 +260,21 @@ describe('memory semantics', () => {
     expect(device.liveTensorCount()).toBe(live);
   });
 
+  test('more commands than ring slots run in order', async () => {
+    const device = dual;
+    const x = device.upload(Float32Array.from([1, -2.5, 3e-3]), [3]);
+    const factor = Math.fround(1.0001);
+    // Enqueued without waiting: the ring (4096 slots) wraps around twice and the host waits for room.
+    for (let i = 0; i < 10000; i++) device.scale(x, factor, x);
+    const expected = [1, -2.5, 3e-3].map((value) => {
+      let current = Math.fround(value);
+      for (let i = 0; i < 10000; i++) current = Math.fround(current * factor);
+      return current;
+    });
+    expect(Array.from(await floats(device, x))).toEqual(expected);
+    device.free(x);
+  });
+
   test('a reused block is allocated zero-filled', async () => {
     const device = dual;
     const first = device.upload(new Float32Array(50000).fill(3), [50000]) as WasmTensor;

@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { WasmHeap, alignUp } from './wasm-heap';
 import {
-  claimedWord, commandWords, Control, controlWords, finishedWord, type KernelExports, Opcode, slotBytes, slotCount, slotWords,
+  claimedWord, commandWords, Control, maximumUnits, controlWords, finishedWord, type KernelExports, Opcode, slotBytes, slotCount, slotWords,
   Status, unitsWord, type WorkerStart,
 } from './wasm-protocol';
 
@@ -161,8 +161,8 @@ export class KernelPool {
     if (this.tail - this.completed() >= slotCount) this.waitSync(this.tail - slotCount + 1);
     const base = (this.tail % slotCount) * slotWords;
     for (let index = 0; index < words.length; index++) this.ring[base + index] = words[index]! >>> 0;
-    this.ring[base + unitsWord] = Math.max(1, units);
-    this.ring[base + claimedWord] = 0;
+    this.ring[base + unitsWord] = Math.min(maximumUnits, Math.max(1, units));
+    this.ring[base + claimedWord] = ((this.tail & 0xffffff) << 8) >>> 0;
     this.ring[base + finishedWord] = 0;
     this.tail++;
     Atomics.store(this.control, Control.tail, this.tail);

@@ -42,8 +42,14 @@ export const slotBytes = slotWords * 4;
 export const commandWords = 29;
 /** Slot word holding the number of work units the command is cut into (run_command's `parts`). */
 export const unitsWord = 29;
-/** Slot word counting units claimed by workers (fetch-and-add), zeroed by the host. */
+/**
+ * Slot word for claiming units: (command number mod 2^24) << 8 | units claimed so far, set by the host and
+ * advanced by compare-and-swap. The command number lets a worker that was paused while the ring wrapped
+ * around see that the slot now holds a later command, instead of running it out of order.
+ */
 export const claimedWord = 30;
+/** At most this many units per command (the claim count has 8 bits). */
+export const maximumUnits = 255;
 /** Slot word counting units finished, zeroed by the host; the worker finishing the last completes the command. */
 export const finishedWord = 31;
 /** Commands that may be in flight before the device waits for the workers. */

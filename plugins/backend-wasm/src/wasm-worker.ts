@@ -34,10 +34,14 @@ function serve(start: WorkerStart): void {
     if (ring[base] === Opcode.stop) break;
     // Units are claimed, not assigned: a worker the OS has descheduled (the main thread shares the cores)
     // delays nobody, it finds the units taken and moves on. Results do not depend on who runs which unit.
-    const units = ring[base + unitsWord]!;
+    const sequence = next & 0xffffff;
     for (;;) {
-      const unit = Atomics.add(ring, base + claimedWord, 1);
+      const claim = Atomics.load(ring, base + claimedWord);
+      if (claim >>> 8 !== sequence) break;
+      const unit = claim & 0xff;
+      const units = ring[base + unitsWord]!;
       if (unit >= units) break;
+      if (Atomics.compareExchange(ring, base + claimedWord, claim, claim + 1) !== claim) continue;
       let status: number;
       try {
         status = kernels.run_command(start.ringOffset + base * 4, unit, units, start.scratch, start.scratchBytes);
