@@ -141,3 +141,19 @@ test('the model loader component opens the named backend and loads the folder', 
   expect(logprobs!.length).toBe(1);
   expect(Number.isFinite(logprobs![0]!)).toBe(true);
 });
+
+test('generation stops at a stop string and keeps the text before it', async () => {
+  const model = await loadModel(fixture, { device: createOracleDevice(), tokenizer: letters() });
+  const [free] = await model.generate([{ promptIds: [1, 5, 9, 2] }], { maxNewTokens: 8, temperature: 0 });
+  expect(free!.finishReason).toBe('length');
+  const text = free!.text;
+  expect(text.length).toBeGreaterThan(3);
+  const stop = text.slice(2, 4);
+  const [stopped] = await model.generate([{ promptIds: [1, 5, 9, 2] }], { maxNewTokens: 8, temperature: 0, stopSequences: [stop] });
+  expect(stopped!.finishReason).toBe('stop-sequence');
+  expect(stopped!.text).toBe(text.slice(0, text.indexOf(stop)));
+  expect(stopped!.completionIds).toEqual(free!.completionIds.slice(0, stopped!.completionIds.length));
+  expect(stopped!.completionIds.length).toBeLessThan(8);
+  const withoutTokenizer = await loadModel(fixture, { device: createOracleDevice() });
+  expect(withoutTokenizer.generate([{ promptIds: [1] }], { maxNewTokens: 2, stopSequences: ['x'] })).rejects.toThrow(/stop sequences need/);
+});
