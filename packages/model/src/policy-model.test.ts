@@ -289,3 +289,33 @@ test('reused activation buffers leave no trace: a second pass gives what the fir
     device.floats(p.gradient!).forEach((g, i) => expect(Math.abs(g - 2 * once[index]![i]!)).toBeLessThan(1e-12 * (1 + Math.abs(g))));
   });
 });
+
+test('discardGradients drops the accumulated gradient: the next step uses only what comes after', async () => {
+  const runs: Float32Array[][] = [];
+  for (const discard of [false, true]) {
+    const { model: instance } = await model(`discard-${discard}`, qwen3WithBias, 8);
+    if (discard) {
+      await instance.accumulateGradients(batch, (rows) => rows.map((row) => new Float32Array(row.length).fill(5)));
+      instance.discardGradients();
+    }
+    await instance.accumulateGradients(batch, (rows) => rows.map((row) => new Float32Array(row.length).fill(-1)));
+    await instance.optimizerStep({ learningRate: 0.01 });
+    runs.push(await instance.tokenLogProbs(batch));
+  }
+  expect(runs[1]).toEqual(runs[0]!);
+});
+
+test('save with exact: true writes float32 weights from a bf16 folder, so a checkpoint resumes exactly', async () => {
+  const device = createOracleDevice();
+  const bf16 = await loadModel(join(import.meta.dir, '..', 'fixtures', 'llama3-bf16'), { device });
+  await bf16.accumulateGradients(batch, (rows) => rows.map((row) => new Float32Array(row.length).fill(-1)));
+  await bf16.optimizerStep({ learningRate: 0.01 });
+  const exact = join(work, 'exact');
+  await bf16.save(exact, { exact: true });
+  const { readSafetensorsHeader } = await import('./safetensors');
+  expect(new Set(readSafetensorsHeader(join(exact, 'model.safetensors')).map((entry) => entry.dtype))).toEqual(new Set(['F32']));
+  const reloaded = await loadModel(exact, { device });
+  const [a, b] = [await reloaded.tokenLogProbs(batch), await bf16.tokenLogProbs(batch)];
+  // float32 rounding of the oracle's float64 weights, nothing like bf16's 3 significant digits.
+  a.forEach((row, i) => row.forEach((value, j) => expect(Math.abs(value - b[i]![j]!)).toBeLessThan(1e-5)));
+});

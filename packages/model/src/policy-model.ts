@@ -213,6 +213,12 @@ export class LlamaModel implements PolicyModelV1 {
     }
   }
 
+  /** Drops any accumulated gradient without a step (after a refused micro-batch of an accumulation). */
+  discardGradients(): void {
+    this.checkLive();
+    this.zeroGradients();
+  }
+
   async optimizerStep(options: OptimizerOptions): Promise<TrainingStepResult> {
     this.checkLive();
     if (this.frozen) throw new LspError('lsp.model', 'a frozen model (cloneFrozen) cannot be trained');
@@ -242,11 +248,6 @@ export class LlamaModel implements PolicyModelV1 {
     }
     this.zeroGradients();
     return { gradientNorm, applied: true };
-  }
-
-  discardGradients(): void {
-    this.checkLive();
-    this.zeroGradients();
   }
 
   private zeroGradients(): void {

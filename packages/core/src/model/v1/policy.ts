@@ -47,6 +47,14 @@ export interface OptimizerOptions {
   epsilon?: number;
 }
 
+export interface SaveOptions {
+  /**
+   * Write float32 weights whatever the source folder's dtype, so a checkpoint resumes exactly. Default false: the
+   * source's dtype (bf16 in, bf16 out), as users expect of an exported model.
+   */
+  exact?: boolean;
+}
+
 export interface PolicyModelV1 {
   readonly specificationVersion: 'v1';
   readonly tokenizer: TokenizerV1 | undefined;
@@ -67,12 +75,14 @@ export interface PolicyModelV1 {
     sequences: readonly ScoredSequence[],
     lossGradient: (tokenLogProbs: readonly Float32Array[]) => Float32Array[],
   ): Promise<Float32Array[]>;
+  /** Drops any accumulated gradient without a step (after a refused micro-batch of an accumulation). */
+  discardGradients(): void;
   /** Applies the accumulated gradient with the optimizer and clears it. */
   optimizerStep(options: OptimizerOptions): Promise<TrainingStepResult>;
   /** A frozen copy with the same weights (the reference policy). */
   cloneFrozen(): Promise<PolicyModelV1>;
   /** Writes weights (Hugging Face layout) and optimizer state to a folder, atomically. */
-  save(directory: string): Promise<void>;
+  save(directory: string, options?: SaveOptions): Promise<void>;
   dispose(): void;
 }
 
