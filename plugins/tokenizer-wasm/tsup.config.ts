@@ -2,7 +2,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: ['src/index.ts', 'src/tokenizer-parallel-worker.ts'],
   format: ['esm'],
   dts: true,
   clean: true,

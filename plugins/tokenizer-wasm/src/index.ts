@@ -20,3 +20,4 @@ export function tokenizerWasm(): PluginV1 {
 export default tokenizerWasm;
 export { runTokenize, type TokenizeOptions, type TokenizeOutput } from './tokenizer-command';
 export { trainBpe, type TrainBpeOptions } from './tokenizer-train';
+export { ParallelEncoder } from './tokenizer-parallel';
