@@ -319,3 +319,23 @@ test('save with exact: true writes float32 weights from a bf16 folder, so a chec
   // float32 rounding of the oracle's float64 weights, nothing like bf16's 3 significant digits.
   a.forEach((row, i) => row.forEach((value, j) => expect(Math.abs(value - b[i]![j]!)).toBeLessThan(1e-5)));
 });
+
+test('entries that finish early leave the batch: results equal each request alone, and the cached run the uncached one', async () => {
+  const { model: instance } = await model('compaction', qwen3WithBias, 13);
+  const requests = Array.from({ length: 8 }, (_, i) => ({ promptIds: [1 + i, (3 * i) % 23, 7] }));
+  // Some tokens end generation, so the entries finish at different steps.
+  for (const id of [0, 4, 9, 13, 20]) instance.eosTokenIds.add(id);
+  const greedy = { maxNewTokens: 12, temperature: 0 };
+  const batched = await instance.generate(requests, greedy);
+  expect(new Set(batched.map((result) => result.completionIds.length)).size).toBeGreaterThan(2);
+  for (const [index, request] of requests.entries()) {
+    const [alone] = await instance.generate([request], greedy);
+    expect(batched[index]!.completionIds).toEqual(alone!.completionIds);
+    expect(batched[index]!.finishReason).toBe(alone!.finishReason);
+  }
+  const sampled = { maxNewTokens: 12, temperature: 1.5, seed: 17 };
+  const cached = await instance.generate(requests, sampled);
+  const uncached = await instance.generate(requests, { ...sampled, useKvCache: false });
+  expect(new Set(cached.map((result) => result.completionIds.length)).size).toBeGreaterThan(2);
+  expect(cached.map((result) => result.completionIds)).toEqual(uncached.map((result) => result.completionIds));
+});

@@ -321,20 +321,24 @@ export class LlamaModel implements PolicyModelV1 {
     const completions: number[][] = requests.map(() => []);
     const finish: (GenerationResult['finishReason'] | undefined)[] = requests.map(() => undefined);
     const texts: string[] = requests.map(() => '');
-    const keyStart = requests.map((request) => promptLength - request.promptIds.length);
     const useCache = options.useKvCache ?? true;
     const { keyValueHeads, headDim } = this.config;
-    const cacheScope = new TensorScope(this.device);
     const capacity = promptLength + maxNewTokens;
-    const caches: LayerCache[] | undefined = useCache
-      ? this.parameters.layers.map(() => ({
-          k: cacheScope.allocate([batch, capacity, keyValueHeads, headDim]),
-          v: cacheScope.allocate([batch, capacity, keyValueHeads, headDim]),
-          capacity, writeOffset: 0,
-        }))
-      : undefined;
+    const row = capacity * keyValueHeads * headDim;
+    // The entries still generating, in batch order; finished ones are dropped from the batch (and its KV cache)
+    // once a quarter of it has finished, so long answers do not carry short ones along.
+    let active = requests.map((_, index) => index);
+    let keyStart = active.map((index) => promptLength - requests[index]!.promptIds.length);
+    let cacheScope = new TensorScope(this.device);
+    const allocateCaches = (entries: number): LayerCache[] => this.parameters.layers.map(() => ({
+      k: cacheScope.allocate([entries, capacity, keyValueHeads, headDim]),
+      v: cacheScope.allocate([entries, capacity, keyValueHeads, headDim]),
+      capacity, writeOffset: 0,
+    }));
+    let caches: LayerCache[] | undefined = useCache ? allocateCaches(active.length) : undefined;
     try {
-      for (let step = 0; step < maxNewTokens; step++) {
+      for (let step = 0; step < maxNewTokens && active.length > 0; step++) {
+        const batch = active.length;
         const scope = new TensorScope(this.device, this.pool);
         try {
           let layout: BatchLayout;
@@ -343,9 +347,8 @@ export class LlamaModel implements PolicyModelV1 {
             const time = promptLength + step;
             const ids = new Int32Array(batch * time);
             const positions = new Int32Array(batch * time);
-            requests.forEach((request, b) => {
-              const tokens = [...request.promptIds, ...completions[b]!];
-              ids.set(tokens, b * time + keyStart[b]!);
+            active.forEach((index, b) => {
+              ids.set([...requests[index]!.promptIds, ...completions[index]!], b * time + keyStart[b]!);
               for (let t = 0; t < time; t++) positions[b * time + t] = Math.max(0, t - keyStart[b]!);
             });
             layout = {
@@ -355,7 +358,7 @@ export class LlamaModel implements PolicyModelV1 {
           } else {
             // One new token per entry at key position promptLength + step - 1.
             const slot = promptLength + step - 1;
-            const ids = Int32Array.from(completions.map((tokens) => tokens.at(-1)!));
+            const ids = Int32Array.from(active, (index) => completions[index]!.at(-1)!);
             const positions = Int32Array.from(keyStart, (start) => slot - start);
             layout = {
               batch, time: 1, ids: scope.upload(ids, [batch]), positions: scope.upload(positions, [batch]),
@@ -364,38 +367,58 @@ export class LlamaModel implements PolicyModelV1 {
           }
           if (caches) for (const cache of caches) cache.writeOffset = layout.queryOffset[0]!;
           const { layers } = stackForward(this.context, scope, layout, caches);
-          const runs = requests.map((_, b) => ({ row: b * layout.time + layout.time - 1, at: b, count: 1 }));
+          const runs = active.map((_, b) => ({ row: b * layout.time + layout.time - 1, at: b, count: 1 }));
           const c = this.config.hiddenSize;
-          const gathered = scope.allocate([batch, c]);
+          const gathered = scope.output([batch, c]);
           gatherRows(this.device, layers.at(-1)!.output, runs, gathered, c);
           const { normed } = finalNormForward(this.context, scope, gathered, batch);
-          const logits = scope.allocate([batch, this.config.vocabularySize]);
-          const head = this.parameters.lmHead;
-          this.device.matmul(normed, head.tensor, logits, batch, this.config.vocabularySize, c, { transposeB: true });
-          const uniforms = scope.upload(Float32Array.from(randoms, (random) => random()), [batch]);
-          const chosen = scope.allocate([batch], 'i32');
+          const logits = scope.output([batch, this.config.vocabularySize]);
+          this.device.matmul(normed, this.parameters.lmHead.tensor, logits, batch, this.config.vocabularySize, c, { transposeB: true });
+          // One draw per entry and step from the entry's own generator: a request draws the same numbers alone or in a batch.
+          const uniforms = scope.upload(Float32Array.from(active, (index) => randoms[index]!()), [batch]);
+          const chosen = scope.output([batch], 'i32');
           this.device.sample(logits, uniforms, chosen, sampling);
           const ids = (await this.device.read(chosen)) as Int32Array;
-          for (let b = 0; b < batch; b++) {
-            if (finish[b] !== undefined) continue;
+          active.forEach((index, b) => {
+            if (finish[index] !== undefined) return; // finished, still in the batch until the next compaction
             const id = ids[b]!;
-            completions[b]!.push(id);
-            onToken?.(b, id);
+            completions[index]!.push(id);
+            onToken?.(index, id);
             if (this.eosTokenIds.has(id)) {
-              finish[b] = 'eos';
+              finish[index] = 'eos';
             } else if (stops.length > 0) {
-              const text = this.tokenizer!.decode(completions[b]!, { skipSpecialTokens: true });
+              const text = this.tokenizer!.decode(completions[index]!, { skipSpecialTokens: true });
               const found = stops.map((stop) => text.indexOf(stop)).filter((at) => at >= 0);
               if (found.length > 0) {
-                finish[b] = 'stop-sequence';
-                texts[b] = text.slice(0, Math.min(...found));
+                finish[index] = 'stop-sequence';
+                texts[index] = text.slice(0, Math.min(...found));
               }
             }
-          }
+          });
         } finally {
           scope.free();
         }
-        if (finish.every((reason) => reason !== undefined)) break;
+        const remaining = active.filter((index) => finish[index] === undefined);
+        if (remaining.length > 0 && remaining.length <= (3 * active.length) / 4) {
+          const kept = active.flatMap((index, b) => (finish[index] === undefined ? [b] : []));
+          if (caches) {
+            const oldScope = cacheScope;
+            const oldCaches = caches;
+            cacheScope = new TensorScope(this.device);
+            caches = allocateCaches(kept.length);
+            oldCaches.forEach((cache, layer) => {
+              kept.forEach((from, to) => {
+                this.device.copy(cache.k, caches![layer]!.k, from * row, to * row, row);
+                this.device.copy(cache.v, caches![layer]!.v, from * row, to * row, row);
+              });
+            });
+            oldScope.free();
+          }
+          keyStart = kept.map((b) => keyStart[b]!);
+          active = kept.map((b) => active[b]!);
+        } else if (remaining.length === 0) {
+          active = [];
+        }
       }
     } finally {
       cacheScope.free();
