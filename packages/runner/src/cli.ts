@@ -2,7 +2,7 @@
 import { LspError } from '@lsp/core';
 import { Command, CommanderError } from 'commander';
 import { commandRegistrations } from './commands/index';
-import { addRunOptions, runExperiment } from './commands/run';
+import { addRunOptions, runCommand } from './commands/run';
 import { collect } from './commands/shared-options';
 import { runnerVersion } from './plugins/plugin-validation';
 import { nearestName } from './suggest';
@@ -21,7 +21,7 @@ export function createProgram(): Command {
   for (const register of commandRegistrations) register(program);
   // `lsp` alone runs the default experiment, with run's options.
   addRunOptions(program).action(async (options: Record<string, unknown>, command: Command) => {
-    await runExperiment(options, command);
+    await runCommand(options, command);
   });
   return program;
 }

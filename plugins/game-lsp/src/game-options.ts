@@ -21,6 +21,8 @@ const common = {
   gradientAccumulation: z.number().int().positive().default(1),
   /** Which implementation computes the advantages: the Rust/wasm module or the TypeScript reference. */
   advantageImplementation: z.enum(['wasm', 'typescript']).default('wasm'),
+  /** The run's seed (the runner passes its own): seeds whatever the game draws, e.g. GRPO's dataset order. */
+  seed: z.number().int().nonnegative().default(0),
 };
 
 const selfPlay = {
@@ -52,8 +54,6 @@ export const grpoOptionsSchema = z
     dataset: z.string().min(1).default('world'),
     /** How many world tasks to generate when dataset is 'world'. */
     datasetSize: z.number().int().positive().default(10_000),
-    /** Seeds the world dataset and the shuffling of every epoch. */
-    seed: z.number().int().nonnegative().default(0),
   })
   .strict();
 

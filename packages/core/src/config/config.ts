@@ -25,30 +25,41 @@ export const configSchema = z
     seed: z.number().int().nonnegative().default(0),
     /** The run's output folder; default runs/<timestamp>. */
     out: z.string().min(1).optional(),
-    /** Algorithm settings (DESIGN.md section 1). */
+    /**
+     * Algorithm settings (DESIGN.md section 1), handed to the game with `gameOptions`, which the game validates
+     * and completes with its own defaults (the paper's N = 8, beta = 0.05, learning rate 3e-6; GRPO's 1e-6).
+     */
     training: z
       .object({
-        queriesPerIteration: z.number().int().positive().default(8),
-        answersPerQuery: z.number().int().positive().default(8),
-        challengerWeight: z.number().nonnegative().default(1),
-        klCoefficient: z.number().nonnegative().default(0.05),
-        klEstimator: z.enum(['k1', 'k2', 'k3']).default('k1'),
-        klPlacement: z.enum(['loss', 'reward']).default('loss'),
-        aggregation: z.enum(['sequence-mean', 'token-mean']).default('sequence-mean'),
-        learningRate: z.number().positive().default(3e-6),
-        temperature: z.number().nonnegative().default(1),
-        maxNewTokens: z.number().int().positive().default(64),
-        gradientAccumulation: z.number().int().positive().default(1),
-        maxGradientNorm: z.number().nonnegative().default(1),
+        queriesPerIteration: z.number().int().positive().optional(),
+        answersPerQuery: z.number().int().positive().optional(),
+        challengerWeight: z.number().nonnegative().optional(),
+        klCoefficient: z.number().nonnegative().optional(),
+        klEstimator: z.enum(['k1', 'k2', 'k3']).optional(),
+        klPlacement: z.enum(['loss', 'reward']).optional(),
+        aggregation: z.enum(['sequence-mean', 'token-mean']).optional(),
+        learningRate: z.number().positive().optional(),
+        temperature: z.number().nonnegative().optional(),
+        maxNewTokens: z.number().int().positive().optional(),
+        gradientAccumulation: z.number().int().positive().optional(),
       })
       .strict()
-      .default({
-        queriesPerIteration: 8, answersPerQuery: 8, challengerWeight: 1, klCoefficient: 0.05, klEstimator: 'k1',
-        klPlacement: 'loss', aggregation: 'sequence-mean', learningRate: 3e-6, temperature: 1, maxNewTokens: 64,
-        gradientAccumulation: 1, maxGradientNorm: 1,
-      }),
+      .default({}),
+    /** Optimizer settings the runner applies (AdamW). */
+    optimizer: z
+      .object({
+        /** Clip the global gradient norm to this; 0 disables. */
+        maxGradientNorm: z.number().nonnegative().default(1),
+        weightDecay: z.number().nonnegative().default(0),
+      })
+      .strict()
+      .default({ maxGradientNorm: 1, weightDecay: 0 }),
     /** Evaluate the held-out set every this many iterations (and at the start and the end). */
     evaluateEvery: z.number().int().positive().default(10),
+    /** The benchmark evaluated as the held-out score ('world' for the built-in world); 'none' skips it. */
+    benchmark: z.string().min(1).default('world'),
+    /** Save a checkpoint every this many iterations (and at the end, and on Ctrl-C). */
+    checkpointEvery: z.number().int().positive().default(10),
   })
   .strict();
 

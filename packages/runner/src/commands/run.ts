@@ -1,7 +1,6 @@
-// `lsp run` (also what `lsp` with no command does): resolves the experiment and runs it.
-import { UnavailableError } from '@lsp/core';
+// `lsp run` (also what `lsp` with no command does): resolves the experiment and runs it to its report.
 import type { Command } from 'commander';
-import { chooseBackend } from '../backend-choice';
+import { runExperiment } from '../selfplay/experiment';
 import { collect, parseInteger, prepareRun } from './shared-options';
 
 interface RunOptions {
@@ -12,6 +11,7 @@ interface RunOptions {
   iterations?: number;
   seed?: number;
   out?: string;
+  resume?: string;
 }
 
 export function addRunOptions(command: Command): Command {
@@ -22,16 +22,39 @@ export function addRunOptions(command: Command): Command {
     .option('--backend <name>', 'compute backend: auto, wasm, webgpu, or one a plugin adds')
     .option('--iterations <n>', 'self-play iterations', parseInteger('--iterations'))
     .option('--seed <n>', 'random seed', parseInteger('--seed'))
-    .option('--out <dir>', 'output folder for the run');
+    .option('--out <dir>', 'output folder for the run (default runs/<time>-<game>-seed<seed>)')
+    .option('--resume <dir>', 'continue the run in this folder from its latest checkpoint');
 }
 
 export function registerRunCommand(program: Command): void {
   addRunOptions(program.command('run').description('run an experiment (the default command)'))
     .option('--plugin <name>', 'load a plugin by name or path (repeatable)', collect)
-    .action(async (options: RunOptions, command: Command) => runExperiment(options, command));
+    .action(async (options: RunOptions, command: Command) => runCommand(options, command));
 }
 
-export async function runExperiment(options: RunOptions, command: Command): Promise<void> {
+/** Ctrl-C once: finish the iteration, save a checkpoint and stop; twice: quit at once. */
+function installStopHandler(print: (line: string) => void): { stopRequested: () => boolean; remove: () => void } {
+  let requested = false;
+  const handler = () => {
+    if (requested) {
+      print('lsp: quitting without saving (the last checkpoint is kept)');
+      process.exit(130);
+    }
+    requested = true;
+    print('lsp: stopping after this iteration and saving a checkpoint (Ctrl-C again to quit at once)');
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    stopRequested: () => requested,
+    remove: () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}
+
+export async function runCommand(options: RunOptions, command: Command): Promise<void> {
   const { resolved, registry } = await prepareRun(command, {
     game: options.game,
     judge: options.judge,
@@ -41,20 +64,19 @@ export async function runExperiment(options: RunOptions, command: Command): Prom
     seed: options.seed,
     out: options.out,
   });
-  const { config } = resolved;
   for (const warning of registry.warnings) console.error(`lsp: warning: ${warning.message}`);
-  console.log(
-    `lsp: experiment: game ${config.game}, judge ${config.judge}, model ${config.model}, backend ${config.backend}, ` +
-      `${config.iterations} iterations, seed ${config.seed}` + (resolved.path ? ` (config ${resolved.path})` : ''),
-  );
-  const backend = await chooseBackend(registry, config.backend);
-  console.log(`lsp: backend ${backend.name}`);
-  // The components resolved below fail with one line naming what is missing and what provides it.
-  const game = registry.get('games', config.game);
-  const judge = registry.get('judges', config.judge);
-  void game;
-  void judge;
-  throw new UnavailableError('the self-play loop is not built yet', {
-    hint: 'it lands with the self-play issue; the plugins and backend above were resolved',
-  });
+  const print = (line: string) => console.log(line);
+  const stop = installStopHandler(print);
+  try {
+    const result = await runExperiment({
+      config: resolved.config,
+      registry,
+      ...(options.resume ? { resume: { directory: options.resume, ...(options.iterations ? { iterations: options.iterations } : {}) } } : {}),
+      print,
+      stopRequested: stop.stopRequested,
+    });
+    if (result.stopped) process.exitCode = 130;
+  } finally {
+    stop.remove();
+  }
 }

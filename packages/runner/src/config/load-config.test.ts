@@ -25,13 +25,13 @@ function configError(run: () => unknown): string {
 }
 
 describe('config validation', () => {
-  test('an empty config gets the paper-derived defaults', () => {
+  test('an empty config gets the defaults, and leaves the algorithm settings to the game', () => {
     const config = validateConfig(undefined, {}, 'command line');
     expect(config.game).toBe('lsp');
     expect(config.backend).toBe('auto');
-    expect(config.training.queriesPerIteration).toBe(8);
-    expect(config.training.klCoefficient).toBe(0.05);
-    expect(config.training.learningRate).toBe(3e-6);
+    expect(config.optimizer.maxGradientNorm).toBe(1);
+    // The game owns the defaults of N, G, beta and the learning rate (GRPO's differs from LSP's).
+    expect(config.training).toEqual({});
   });
 
   test('command-line overrides win over the file, and undefined flags do not erase it', () => {

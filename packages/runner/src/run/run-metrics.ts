@@ -15,8 +15,10 @@ export const iterationMetricsSchema = z.object({
   challengerRewardMean: finite.optional(),
   qualityRewardMean: finite.optional(),
   kl: finite,
-  loss: finite,
-  gradientNorm: finite,
+  /** Null on an iteration whose step was refused for a non-finite loss or gradient (stepRefused). */
+  loss: finite.nullable(),
+  gradientNorm: finite.nullable(),
+  stepRefused: z.boolean().optional(),
   tokensPerSecond: finite,
   /** Fraction of Challenger queries that are valid tasks (the world's parser, or a parsable quality score). */
   validQueryFraction: finite.optional(),
@@ -35,6 +37,7 @@ export type IterationMetrics = z.infer<typeof iterationMetricsSchema>;
 export const sampleSchema = z.object({
   iteration: z.number().int().nonnegative(),
   query: z.string(),
+  role: z.enum(['challenger', 'dataset']).optional(),
   answers: z.array(z.object({ text: z.string(), reward: z.number(), qualityReward: z.number().optional() })),
   valid: z.boolean().optional(),
   difficulty: z.number().optional(),

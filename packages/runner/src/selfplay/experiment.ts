@@ -1,0 +1,188 @@
+// An experiment from a resolved config: the backend, model, tokenizer, game, judge and benchmark it names, a run
+// folder (new or resumed), the self-play loop with progress on the terminal, Ctrl-C handling, and the report.
+import { createAdvantageMath } from '@lsp/advantage-wasm';
+import {
+  ConfigError, InvalidInputError, PluginError,
+  type BenchmarkV1, type DeviceV1, type LspConfig, type PolicyModelV1, type TokenizerV1,
+} from '@lsp/core';
+import { loadModel } from '@lsp/model';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chooseBackend } from '../backend-choice';
+import type { PluginRegistry } from '../plugins/plugin-registry';
+import { writeReport } from '../report/run-report';
+import { createRunFolder, defaultRunDirectory, latestCheckpoint, saveCheckpoint } from '../run/run-folder';
+import { metricsFileName, readMetrics, readSamples, samplesFileName, type IterationMetrics } from '../run/run-metrics';
+import { runSelfPlay, type SelfPlayProgress } from './self-play-loop';
+
+export const checkpointModelFolder = 'model';
+
+/** The model folder a config names: 'builtin' is the built-in world's model shipped with @lsp/world. */
+export async function resolveModelDirectory(model: string): Promise<string> {
+  if (model === 'builtin') {
+    const world = (await import('@lsp/world')) as { builtinModelDirectory?: () => string };
+    const directory = world.builtinModelDirectory?.();
+    if (!directory || !existsSync(join(directory, 'config.json'))) {
+      throw new InvalidInputError('the built-in world model is missing', { hint: 'create it with `bun lsp pretrain`' });
+    }
+    return directory;
+  }
+  const directory = resolve(model);
+  if (!existsSync(join(directory, 'config.json'))) {
+    throw new InvalidInputError(`model folder ${model} has no config.json`, {
+      hint: 'point --model at a Hugging Face model folder (config.json, model.safetensors, tokenizer.json)',
+    });
+  }
+  return directory;
+}
+
+/** The config as written to the run folder: plugin objects become their names. */
+export function serialisableConfig(config: LspConfig, pluginNames: readonly string[]): Record<string, unknown> {
+  return { ...config, plugins: [...pluginNames] };
+}
+
+/** Drops records after `iteration` from a JSONL file of the run (they are redone after a resume). */
+function truncateAfter(path: string, iteration: number, records: readonly { iteration: number }[]): void {
+  if (!existsSync(path)) return;
+  const kept = records.filter((record) => record.iteration <= iteration);
+  writeFileSync(path, kept.map((record) => `${JSON.stringify(record)}\n`).join(''));
+}
+
+function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '?';
+  const minutes = Math.floor(seconds / 60);
+  return minutes > 0 ? `${minutes}m${String(Math.round(seconds % 60)).padStart(2, '0')}s` : `${Math.round(seconds)}s`;
+}
+
+export function formatProgress(progress: SelfPlayProgress, lastHeldOut: number | undefined): string {
+  const { metrics: m } = progress;
+  const parts = [
+    `iter ${String(progress.iteration).padStart(String(progress.iterations).length)}/${progress.iterations}`,
+    `solver ${m.solverRewardMean.toFixed(3)}`,
+  ];
+  if (m.challengerRewardMean !== undefined) parts.push(`challenger ${m.challengerRewardMean.toFixed(3)}`);
+  if (m.qualityRewardMean !== undefined) parts.push(`quality ${m.qualityRewardMean.toFixed(2)}`);
+  if (m.validQueryFraction !== undefined) parts.push(`valid ${m.validQueryFraction.toFixed(2)}`);
+  if (m.queryDifficultyMean !== undefined) parts.push(`difficulty ${m.queryDifficultyMean.toFixed(2)}`);
+  parts.push(`KL ${m.kl.toFixed(4)}`);
+  if (lastHeldOut !== undefined) parts.push(`held-out ${lastHeldOut.toFixed(3)}`);
+  parts.push(`${Math.round(m.tokensPerSecond)} tok/s`);
+  parts.push(`left ${formatDuration((progress.iterations - progress.iteration) * progress.secondsPerIteration)}`);
+  if (m.stepRefused) parts.push('STEP REFUSED');
+  return parts.join('  ');
+}
+
+export interface ExperimentResult {
+  runDirectory: string;
+  lastIteration: number;
+  stopped: boolean;
+  metrics: IterationMetrics[];
+}
+
+export interface ExperimentOptions {
+  config: LspConfig;
+  registry: PluginRegistry;
+  /** A run folder to continue; `iterations` extends it when given on the command line. */
+  resume?: { directory: string; iterations?: number };
+  /** Where lines go (the terminal by default). */
+  print?: (line: string) => void;
+  /** Stop request (Ctrl-C); installed by the command, injectable for tests. */
+  stopRequested?: () => boolean;
+}
+
+export async function runExperiment(options: ExperimentOptions): Promise<ExperimentResult> {
+  const print = options.print ?? ((line: string) => console.log(line));
+  const { registry } = options;
+  let config = options.config;
+  let runDirectory: string;
+  let startIteration = 1;
+  let elapsedSeconds = 0;
+  let checkpointDirectory: string | undefined;
+  if (options.resume) {
+    runDirectory = resolve(options.resume.directory);
+    const configPath = join(runDirectory, 'config.json');
+    if (!existsSync(configPath)) throw new InvalidInputError(`${options.resume.directory} is not a run folder (no config.json)`, { hint: 'pass a folder written by `lsp run`' });
+    const saved = JSON.parse(readFileSync(configPath, 'utf8')) as LspConfig;
+    // The run continues as it was configured; only the iteration count may be changed from the command line.
+    config = { ...saved, iterations: options.resume.iterations ?? saved.iterations, out: runDirectory };
+    const latest = latestCheckpoint(runDirectory);
+    if (latest) {
+      startIteration = latest.state.iteration + 1;
+      elapsedSeconds = latest.state.elapsedSeconds;
+      checkpointDirectory = join(latest.directory, checkpointModelFolder);
+      truncateAfter(join(runDirectory, metricsFileName), latest.state.iteration, readMetrics(runDirectory));
+      truncateAfter(join(runDirectory, samplesFileName), latest.state.iteration, readSamples(runDirectory));
+      print(`lsp: resuming ${runDirectory} after iteration ${latest.state.iteration}`);
+    } else {
+      truncateAfter(join(runDirectory, metricsFileName), -1, readMetrics(runDirectory));
+      truncateAfter(join(runDirectory, samplesFileName), -1, readSamples(runDirectory));
+      print(`lsp: ${runDirectory} has no checkpoint yet; starting it from the beginning`);
+    }
+  } else {
+    runDirectory = resolve(config.out ?? defaultRunDirectory(config.game, config.seed));
+    if (existsSync(join(runDirectory, metricsFileName))) {
+      throw new ConfigError(`${runDirectory} already holds a run`, { hint: 'continue it with --resume, or choose another --out' });
+    }
+    config = { ...config, out: runDirectory };
+  }
+
+  const backend = await chooseBackend(registry, config.backend);
+  const modelDirectory = await resolveModelDirectory(config.model);
+  const tokenizerLoader = registry.components('tokenizers')[0]?.component;
+  if (!tokenizerLoader) throw new PluginError('no tokenizer plugin is installed', { hint: 'install @lsp/tokenizer-wasm (bun install)' });
+  const game = await registry.get('games', config.game).create({ ...config.training, ...config.gameOptions, seed: config.seed });
+  const judge = await registry.get('judges', config.judge).create(config.judgeOptions);
+  const benchmark: BenchmarkV1 | undefined = config.benchmark === 'none' ? undefined : await registry.get('benchmarks', config.benchmark).create({});
+  const advantageMath = await createAdvantageMath('wasm');
+
+  let device: DeviceV1 | undefined;
+  let tokenizer: TokenizerV1 | undefined;
+  let policy: PolicyModelV1 | undefined;
+  let reference: PolicyModelV1 | undefined;
+  try {
+    device = await backend.createDevice();
+    tokenizer = await tokenizerLoader.load(modelDirectory);
+    policy = await loadModel(checkpointDirectory ?? modelDirectory, { device, tokenizer });
+    reference = checkpointDirectory ? await loadModel(modelDirectory, { device, tokenizer }) : await policy.cloneFrozen();
+    if (!options.resume) createRunFolder(runDirectory, serialisableConfig(config, registry.plugins.map(({ plugin }) => plugin.name)));
+    print(`lsp: run folder ${runDirectory}`);
+    print(`lsp: ${game.name} on ${device.info.description}; model ${modelDirectory}; N ${game.settings.queriesPerIteration}, G ${game.settings.answersPerQuery}, ` +
+      `beta ${game.settings.klCoefficient}, learning rate ${game.settings.learningRate}`);
+
+    let lastHeldOut: number | undefined = readMetrics(runDirectory).filter((m) => m.heldOutScore !== undefined).at(-1)?.heldOutScore;
+    const trainedPolicy = policy;
+    const result = await runSelfPlay(
+      { policy, reference, tokenizer, game, judge, benchmark, advantageMath },
+      {
+        config, runDirectory, startIteration, elapsedSeconds,
+        stopRequested: options.stopRequested ?? (() => false),
+        saveCheckpoint: async (iteration, elapsed) => {
+          await saveCheckpoint(runDirectory, { iteration, elapsedSeconds: elapsed }, (directory) =>
+            trainedPolicy.save(join(directory, checkpointModelFolder), { exact: true }));
+        },
+        onEvaluation: (iteration, figures) => {
+          lastHeldOut = figures.overall;
+          const levels = Object.entries(figures).filter(([key]) => key !== 'overall').map(([key, value]) => `${key} ${value.toFixed(2)}`);
+          print(`held-out after iteration ${iteration}: ${figures.overall?.toFixed(3) ?? '?'}${levels.length > 0 ? ` (${levels.join(', ')})` : ''}`);
+        },
+        onProgress: (progress) => print(formatProgress(progress, lastHeldOut)),
+        log: (line) => print(`lsp: ${line}`),
+      },
+    );
+    const metrics = readMetrics(runDirectory);
+    const reportPath = writeReport(runDirectory, {
+      title: `LSP run: ${config.game} / ${config.judge} / ${config.model} (seed ${config.seed})`,
+      config: serialisableConfig(config, registry.plugins.map(({ plugin }) => plugin.name)),
+      metrics,
+      samples: readSamples(runDirectory),
+    });
+    print(result.stopped ? `lsp: stopped after iteration ${result.lastIteration}; continue with --resume ${runDirectory}` : `lsp: finished ${result.lastIteration} iterations`);
+    print(`lsp: report ${reportPath}`);
+    return { runDirectory, lastIteration: result.lastIteration, stopped: result.stopped, metrics };
+  } finally {
+    reference?.dispose();
+    policy?.dispose();
+    tokenizer?.dispose();
+    device?.dispose();
+  }
+}

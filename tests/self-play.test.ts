@@ -1,0 +1,139 @@
+// The self-play loop end to end on a tiny random model: every game runs, the run folder holds what it should,
+// a non-finite step is refused, and a run stopped and resumed gives the same metrics as one run straight through.
+import { NonFiniteError, configSchema, type LspConfig } from '@lsp/core';
+import backendWasm from '@lsp/backend-wasm';
+import gameLsp from '@lsp/game-lsp';
+import tokenizerWasm from '@lsp/tokenizer-wasm';
+import world from '@lsp/world';
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PluginRegistry } from '../packages/runner/src/plugins/plugin-registry';
+import { readMetrics, readSamples, type IterationMetrics } from '../packages/runner/src/run/run-metrics';
+import { runExperiment } from '../packages/runner/src/selfplay/experiment';
+import { writeTinyWorldModel } from './support/tiny-world-model';
+
+let root: string;
+let modelDirectory: string;
+
+function registry(): PluginRegistry {
+  const plugins = new PluginRegistry();
+  for (const plugin of [backendWasm(), tokenizerWasm(), gameLsp(), world()]) plugins.add(plugin, 'config');
+  return plugins;
+}
+
+function config(overrides: Record<string, unknown>): LspConfig {
+  return configSchema.parse({
+    model: modelDirectory,
+    backend: 'wasm',
+    iterations: 4,
+    seed: 3,
+    evaluateEvery: 2,
+    checkpointEvery: 2,
+    training: { queriesPerIteration: 3, answersPerQuery: 2, maxNewTokens: 6, learningRate: 1e-3 },
+    ...overrides,
+  });
+}
+
+const quiet = () => {};
+/** The figures a resumed run must reproduce exactly: everything but wall-clock time and speed. */
+const deterministic = (metrics: IterationMetrics[]) => metrics.map(({ time: _time, tokensPerSecond: _speed, ...rest }) => rest);
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'lsp-selfplay-'));
+  modelDirectory = join(root, 'model');
+  await writeTinyWorldModel(modelDirectory);
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('self-play end to end', () => {
+  test('lsp writes config, metrics, samples, checkpoints and the report', async () => {
+    const out = join(root, 'lsp');
+    const result = await runExperiment({ config: config({ out, benchmark: 'none' }), registry: registry(), print: quiet });
+    expect(result.lastIteration).toBe(4);
+    const metrics = readMetrics(out);
+    expect(metrics.map((m) => m.iteration)).toEqual([1, 2, 3, 4]);
+    for (const m of metrics) {
+      expect(m.challengerRewardMean).toBeDefined();
+      expect(m.qualityRewardMean).toBeDefined();
+      expect(m.validQueryFraction).toBeGreaterThanOrEqual(0);
+      expect(m.validQueryFraction).toBeLessThanOrEqual(1);
+      expect(Number.isFinite(m.loss)).toBe(true);
+      expect(m.gradientNorm).toBeGreaterThan(0);
+      expect(m.tokensPerSecond).toBeGreaterThan(0);
+    }
+    expect(readSamples(out).length).toBeGreaterThan(0);
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).game).toBe('lsp');
+    expect(existsSync(join(out, 'checkpoints', 'iteration-000004', 'model', 'model.safetensors'))).toBe(true);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('Rewards by role');
+  });
+
+  test('lsp-zero has no quality reward; grpo has no Challenger', async () => {
+    const zero = join(root, 'zero');
+    await runExperiment({ config: config({ out: zero, game: 'lsp-zero', iterations: 2, benchmark: 'none' }), registry: registry(), print: quiet });
+    const zeroMetrics = readMetrics(zero);
+    expect(zeroMetrics).toHaveLength(2);
+    expect(zeroMetrics[0]!.qualityRewardMean).toBeUndefined();
+    expect(zeroMetrics[0]!.challengerRewardMean).toBeDefined();
+
+    const grpo = join(root, 'grpo');
+    await runExperiment({
+      config: config({ out: grpo, game: 'grpo', iterations: 2, benchmark: 'none', gameOptions: { datasetSize: 50 } }),
+      registry: registry(), print: quiet,
+    });
+    const grpoMetrics = readMetrics(grpo);
+    expect(grpoMetrics).toHaveLength(2);
+    expect(grpoMetrics[0]!.challengerRewardMean).toBeUndefined();
+    expect(grpoMetrics[0]!.validQueryFraction).toBeUndefined();
+    expect(readSamples(grpo)[0]!.role).toBe('dataset');
+  });
+
+  test('a run stopped after iteration 2 and resumed matches a run straight through', async () => {
+    const straight = join(root, 'straight');
+    await runExperiment({ config: config({ out: straight }), registry: registry(), print: quiet });
+
+    const interrupted = join(root, 'interrupted');
+    let finishedIterations = 0;
+    const first = await runExperiment({
+      config: config({ out: interrupted }),
+      registry: registry(),
+      print: (line) => { if (line.startsWith('iter ')) finishedIterations++; },
+      stopRequested: () => finishedIterations >= 2,
+    });
+    expect(first.stopped).toBe(true);
+    expect(first.lastIteration).toBe(2);
+    const resumed = await runExperiment({ config: config({}), registry: registry(), print: quiet, resume: { directory: interrupted } });
+    expect(resumed.lastIteration).toBe(4);
+
+    const expected = readMetrics(straight);
+    // Held-out at the start (iteration 0), after 2 and after 4, as evaluateEvery says.
+    expect(expected.filter((m) => m.heldOutScore !== undefined).map((m) => m.iteration)).toEqual([0, 2, 4]);
+    expect(deterministic(readMetrics(interrupted))).toEqual(deterministic(expected));
+    expect(readSamples(interrupted)).toEqual(readSamples(straight));
+  });
+
+  test('non-finite steps are refused, no checkpoint is written, and the run stops after three', async () => {
+    const poisoned = join(root, 'poisoned-model');
+    await writeTinyWorldModel(poisoned, 1, Number.NaN);
+    const out = join(root, 'poisoned');
+    const lines: string[] = [];
+    let caught: unknown;
+    try {
+      await runExperiment({ config: config({ out, model: poisoned, benchmark: 'none', iterations: 5 }), registry: registry(), print: (line) => lines.push(line) });
+    } catch (error) {
+      caught = error;
+    }
+    expect(NonFiniteError.isInstance(caught)).toBe(true);
+    expect((caught as Error).message).toBe('training stopped at iteration 3: 3 steps in a row had a non-finite loss or gradient');
+    const metrics = readMetrics(out);
+    expect(metrics.map((m) => m.stepRefused)).toEqual([true, true, true]);
+    expect(metrics.every((m) => m.loss === null && m.gradientNorm === null)).toBe(true);
+    expect(lines.some((line) => line.includes('the step is refused and the weights are unchanged'))).toBe(true);
+    expect(existsSync(join(out, 'checkpoints', 'latest.json'))).toBe(false);
+  });
+
+  test('an existing run folder is not overwritten', async () => {
+    await expect(runExperiment({ config: config({ out: join(root, 'lsp') }), registry: registry(), print: quiet })).rejects.toThrow('already holds a run');
+  });
+});
