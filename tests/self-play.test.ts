@@ -111,6 +111,17 @@ describe('self-play end to end', () => {
     expect(expected.filter((m) => m.heldOutScore !== undefined).map((m) => m.iteration)).toEqual([0, 2, 4]);
     expect(deterministic(readMetrics(interrupted))).toEqual(deterministic(expected));
     expect(readSamples(interrupted)).toEqual(readSamples(straight));
+
+    // `lsp eval` on the run gives the held-out score the run recorded for its last checkpoint.
+    const child = Bun.spawn(
+      [process.execPath, join(import.meta.dir, '..', 'packages', 'runner', 'src', 'bin.ts'), 'eval', '--checkpoint', straight, '--backend', 'wasm', '--max-tokens', '6', '--json'],
+      { stdout: 'pipe', stderr: 'pipe' },
+    );
+    const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+    expect(code, stderr).toBe(0);
+    const figures = JSON.parse(stdout) as Record<string, number>;
+    expect(figures.overall).toBe(expected.at(-1)!.heldOutScore!);
+    expect(Object.keys(figures)).toContain('level-1');
   });
 
   test('non-finite steps are refused, no checkpoint is written, and the run stops after three', async () => {

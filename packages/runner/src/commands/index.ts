@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { registerCompareCommand } from './compare';
 import { registerDoctorCommand } from './doctor';
+import { registerEvalCommand } from './eval';
 import { registerGenerateCommand } from './generate';
 import { registerNewCommand } from './new';
 import { registerPluginsCommand } from './plugins';
@@ -14,6 +15,7 @@ export const commandRegistrations: ((program: Command) => void)[] = [
   registerRunCommand,
   registerPluginsCommand,
   registerDoctorCommand,
+  registerEvalCommand,
   registerCompareCommand,
   registerGenerateCommand,
   registerScoreCommand,

@@ -1,0 +1,43 @@
+// `lsp eval --checkpoint DIR`: the held-out score of a model folder, a checkpoint, or a run's latest checkpoint.
+import { InvalidInputError } from '@lsp/core';
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { latestCheckpoint } from '../run/run-folder';
+import { checkpointModelFolder } from '../selfplay/experiment';
+import { evaluateCheckpoint } from '../selfplay/evaluation';
+import { prepareRun } from './shared-options';
+
+/** The model folder behind DIR: a model folder itself, a checkpoint folder, or a run folder (its latest checkpoint). */
+export function modelFolderOf(directory: string): string {
+  const path = resolve(directory);
+  if (existsSync(join(path, 'config.json')) && existsSync(join(path, 'tokenizer.json'))) return path;
+  if (existsSync(join(path, checkpointModelFolder, 'config.json'))) return join(path, checkpointModelFolder);
+  const latest = existsSync(join(path, 'checkpoints')) ? latestCheckpoint(path) : undefined;
+  if (latest) return join(latest.directory, checkpointModelFolder);
+  throw new InvalidInputError(`${directory} holds no model: expected a model folder, a checkpoint or a run folder with a checkpoint`, {
+    hint: 'pass runs/<run>, runs/<run>/checkpoints/iteration-N, or a Hugging Face model folder',
+  });
+}
+
+export function registerEvalCommand(program: Command): void {
+  program
+    .command('eval')
+    .description('print the held-out score of a checkpoint, a run (its latest checkpoint) or a model folder')
+    .requiredOption('--checkpoint <dir>', 'a run folder, a checkpoint folder, or a model folder ("builtin" for the built-in model)')
+    .option('--benchmark <name>', 'benchmark to evaluate', 'world')
+    .option('--backend <name>', 'compute backend: auto, wasm, webgpu')
+    .option('--max-tokens <n>', 'longest answer, in tokens', (value) => Number.parseInt(value, 10), 64)
+    .option('--json', 'print the figures as JSON')
+    .action(async (options: { checkpoint: string; benchmark: string; backend?: string; maxTokens: number; json?: boolean }, command: Command) => {
+      const { resolved, registry } = await prepareRun(command, { backend: options.backend, benchmark: options.benchmark });
+      const modelDirectory = options.checkpoint === 'builtin' ? 'builtin' : modelFolderOf(options.checkpoint);
+      const figures = await evaluateCheckpoint(registry, resolved.config, modelDirectory, options.maxTokens);
+      if (options.json) {
+        console.log(JSON.stringify(figures));
+        return;
+      }
+      console.log(`held-out score (${options.benchmark}): ${figures.overall?.toFixed(4) ?? '?'}`);
+      for (const [key, value] of Object.entries(figures)) if (key !== 'overall') console.log(`  ${key}: ${value.toFixed(4)}`);
+    });
+}

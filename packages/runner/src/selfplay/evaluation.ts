@@ -1,0 +1,32 @@
+// Held-out evaluation of a model folder outside a run (`lsp eval`), with the run's own prompt format.
+import { PluginError, type LspConfig } from '@lsp/core';
+import { loadModel } from '@lsp/model';
+import { chooseBackend } from '../backend-choice';
+import type { PluginRegistry } from '../plugins/plugin-registry';
+import { resolveModelDirectory } from './experiment';
+import { evaluateBenchmark } from './self-play-loop';
+
+export async function evaluateCheckpoint(
+  registry: PluginRegistry, config: LspConfig, model: string, maxNewTokens: number,
+): Promise<Record<string, number>> {
+  const modelDirectory = await resolveModelDirectory(model);
+  const backend = await chooseBackend(registry, config.backend);
+  const tokenizerLoader = registry.components('tokenizers')[0]?.component;
+  if (!tokenizerLoader) throw new PluginError('no tokenizer plugin is installed', { hint: 'install @lsp/tokenizer-wasm (bun install)' });
+  // The game gives the Solver's prompt format, the same as during the run.
+  const game = await registry.get('games', config.game).create({ ...config.training, ...config.gameOptions });
+  const benchmark = await registry.get('benchmarks', config.benchmark).create({});
+  const device = await backend.createDevice();
+  const tokenizer = await tokenizerLoader.load(modelDirectory);
+  try {
+    const policy = await loadModel(modelDirectory, { device, tokenizer });
+    try {
+      return await evaluateBenchmark(policy, tokenizer, game, benchmark, maxNewTokens);
+    } finally {
+      policy.dispose();
+    }
+  } finally {
+    tokenizer.dispose();
+    device.dispose();
+  }
+}
