@@ -220,6 +220,8 @@ export interface ModelContext {
   config: ModelConfig;
   parameters: ModelParameters;
   rope: RopeTables;
+  /** Most logits held at once (the head works in row chunks beyond it); default 2^24. */
+  logitBudget?: number;
 }
 
 function attentionOptions(context: ModelContext, layout: BatchLayout) {
@@ -409,9 +411,9 @@ export interface HeadActivations {
   logSumExp?: Tensor;
 }
 
-/** Rows of logits computed at once: large vocabularies are processed in chunks of about 16M logits. */
-export function logitChunkRows(vocabulary: number): number {
-  return Math.max(1, Math.floor((1 << 24) / vocabulary));
+/** Rows of logits computed at once: large vocabularies are processed in chunks of about `budget` logits. */
+export function logitChunkRows(vocabulary: number, budget = 1 << 24): number {
+  return Math.max(1, Math.floor(budget / vocabulary));
 }
 
 /** Gathers rows of x (N, C) into (M, C). */
@@ -453,7 +455,7 @@ export function headForward(
   const { normed, rstd } = finalNormForward(context, scope, gathered, rows);
   const targetTensor = scope.upload(targets, [rows]);
   const logprobs = scope.output([rows]);
-  const chunk = logitChunkRows(config.vocabularySize);
+  const chunk = logitChunkRows(config.vocabularySize, context.logitBudget);
   if (rows <= chunk) {
     const { logits } = logitsOf(context, scope, normed, 0, rows, rows);
     const logSumExp = scope.output([rows]);
@@ -484,7 +486,7 @@ export function headBackward(
   const rows = saved.targets.size;
   const c = config.hiddenSize;
   const dNormed = scope.allocate([rows, c]);
-  const chunk = logitChunkRows(config.vocabularySize);
+  const chunk = logitChunkRows(config.vocabularySize, context.logitBudget);
   for (let start = 0; start < rows; start += chunk) {
     const count = Math.min(chunk, rows - start);
     const inner = new TensorScope(device);

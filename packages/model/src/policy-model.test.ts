@@ -339,3 +339,17 @@ test('entries that finish early leave the batch: results equal each request alon
   expect(new Set(cached.map((result) => result.completionIds.length)).size).toBeGreaterThan(2);
   expect(cached.map((result) => result.completionIds)).toEqual(uncached.map((result) => result.completionIds));
 });
+
+test('the head in chunks of rows (large vocabularies) gives the same log-probabilities and gradients as in one piece', async () => {
+  const results: { logprobs: Float32Array[]; gradients: Float64Array[] }[] = [];
+  for (const budget of [undefined, 3 * 23]) {
+    const { model: instance, device } = await model(`chunks-${budget}`, qwen3WithBias, 14);
+    instance.context.logitBudget = budget;
+    const logprobs = await instance.accumulateGradients(batch, (rows) => rows.map((row) => Float32Array.from(row, (_, i) => 1 - i)));
+    results.push({ logprobs, gradients: instance.parameters.all.map((p) => device.floats(p.gradient!).slice()) });
+  }
+  expect(results[1]!.logprobs).toEqual(results[0]!.logprobs);
+  results[0]!.gradients.forEach((gradient, index) => {
+    gradient.forEach((g, i) => expect(Math.abs(g - results[1]!.gradients[index]![i]!)).toBeLessThan(1e-12 * (1 + Math.abs(g))));
+  });
+});
