@@ -38,7 +38,8 @@ function config(overrides: Record<string, unknown>): LspConfig {
 
 const quiet = () => {};
 /** The figures a resumed run must reproduce exactly: everything but wall-clock time and speed. */
-const deterministic = (metrics: IterationMetrics[]) => metrics.map(({ time: _time, tokensPerSecond: _speed, ...rest }) => rest);
+const deterministic = (metrics: IterationMetrics[]) =>
+  metrics.map(({ time: _time, tokensPerSecond: _speed, phaseSeconds: _phases, ...rest }) => rest);
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'lsp-selfplay-'));

@@ -28,6 +28,10 @@ export const iterationMetricsSchema = z.object({
   queryDifficultyCounts: z.record(z.string(), z.number().int().nonnegative()).optional(),
   /** Groups whose rewards were all equal (they carry no gradient). */
   zeroVarianceGroups: z.number().int().nonnegative().optional(),
+  /** Tokens the policy generated this iteration (Challenger and Solver). */
+  generatedTokens: z.number().int().nonnegative().optional(),
+  /** Wall-clock seconds by phase: generation, judging (judge and quality), scoring (log-probs), training. */
+  phaseSeconds: z.record(z.string(), z.number().nonnegative()).optional(),
   /** Present on iterations where the held-out set was evaluated. */
   heldOutScore: finite.optional(),
   heldOutByLevel: z.record(z.string(), finite).optional(),

@@ -182,6 +182,15 @@ async function runIteration(
   const hasChallenger = game.roles.includes('challenger');
   const iterationStart = performance.now();
   let generatedTokens = 0;
+  const phaseSeconds = { generation: 0, judging: 0, scoring: 0, training: 0 };
+  const timed = async <T>(phase: keyof typeof phaseSeconds, work: () => Promise<T>): Promise<T> => {
+    const start = performance.now();
+    try {
+      return await work();
+    } finally {
+      phaseSeconds[phase] += (performance.now() - start) / 1000;
+    }
+  };
 
   // 1. Challenger: N queries (or the dataset's prompts for games without one).
   let challengerSequences: ScoredSequence[] = [];
@@ -189,10 +198,10 @@ async function runIteration(
   if (hasChallenger) {
     if (!game.challengerPrompt) throw new PluginError(`game ${game.name} has a challenger role but no challengerPrompt`, { hint: 'fix the game plugin' });
     const prompts = Array.from({ length: queryCount }, (_, index) => chatPromptIds(tokenizer, game.challengerPrompt!({ iteration, index })));
-    const generated = await policy.generate(
+    const generated = await timed('generation', () => policy.generate(
       prompts.map((promptIds) => ({ promptIds })),
       { maxNewTokens: settings.maxNewTokens, temperature: settings.temperature, seed: iterationSeed(config.seed, iteration, streams.challenger) },
-    );
+    ));
     queries = generated.map((result) => result.text.trim());
     challengerSequences = generated.map((result, index) => ({ promptIds: prompts[index]!, completionIds: result.completionIds }));
     generatedTokens += generated.reduce((sum, result) => sum + result.completionIds.length, 0);
@@ -202,10 +211,10 @@ async function runIteration(
 
   // 2. Solver: G answers to every query; the query is the user message.
   const solverPrompts = queries.map((query) => chatPromptIds(tokenizer, game.solverPrompt(query)));
-  const answers = await policy.generate(
+  const answers = await timed('generation', () => policy.generate(
     solverPrompts.flatMap((promptIds) => Array.from({ length: answersPerQuery }, () => ({ promptIds }))),
     { maxNewTokens: settings.maxNewTokens, temperature: settings.temperature, seed: iterationSeed(config.seed, iteration, streams.solver) },
-  );
+  ));
   generatedTokens += answers.reduce((sum, result) => sum + result.completionIds.length, 0);
   const answerAt = (i: number, j: number) => answers[i * answersPerQuery + j]!;
   const solverSequences: ScoredSequence[] = answers.map((result, index) => ({
@@ -214,7 +223,7 @@ async function runIteration(
 
   // 3. Judge: R_ij, and RQ_ij when the judge computes quality itself.
   const items = queries.flatMap((query, i) => Array.from({ length: answersPerQuery }, (_, j) => ({ query, answer: answerAt(i, j).text.trim() })));
-  const scores: JudgeScore[] = await judge.doScore(items, {});
+  const scores: JudgeScore[] = await timed('judging', () => judge.doScore(items, {}));
   const byQuery = <T>(pick: (score: JudgeScore) => T): T[][] =>
     queries.map((_, i) => Array.from({ length: answersPerQuery }, (_, j) => pick(scores[i * answersPerQuery + j]!)));
   const rewards = byQuery((score) => score.score);
@@ -224,10 +233,10 @@ async function runIteration(
   let qualityJudgeTexts: string[][] | undefined;
   if (game.usesQualityReward && settings.qualitySource === 'reference-model') {
     if (!game.qualityJudgePrompt) throw new PluginError(`game ${game.name} asks the reference model for quality but has no qualityJudgePrompt`, { hint: 'fix the game plugin' });
-    const replies = await reference.generate(
+    const replies = await timed('judging', () => reference.generate(
       items.map((item) => ({ promptIds: chatPromptIds(tokenizer, game.qualityJudgePrompt!(item.query, item.answer)) })),
       { maxNewTokens: qualityJudgeMaxTokens, temperature: 0, seed: iterationSeed(config.seed, iteration, streams.quality) },
-    );
+    ));
     qualityJudgeTexts = queries.map((_, i) => Array.from({ length: answersPerQuery }, (_, j) => replies[i * answersPerQuery + j]!.text));
   } else if (game.usesQualityReward) {
     qualityRewards = byQuery((score) => score.quality ?? 0);
@@ -235,10 +244,12 @@ async function runIteration(
 
   // 5. Reference log-probabilities of every generated sequence (and the policy's, when the KL is in the reward).
   const allSequences = [...challengerSequences, ...solverSequences];
-  const referenceLogProbs = settings.klCoefficient > 0 ? await reference.tokenLogProbs(allSequences) : allSequences.map((s) => new Float32Array(s.completionIds.length));
+  const referenceLogProbs = settings.klCoefficient > 0
+    ? await timed('scoring', () => reference.tokenLogProbs(allSequences))
+    : allSequences.map((sequence) => new Float32Array(sequence.completionIds.length));
   let sequenceKl: { solver: number[][]; challenger?: number[] } | undefined;
   if (settings.klPlacement === 'reward' && settings.klCoefficient > 0) {
-    const policyLogProbs = await policy.tokenLogProbs(allSequences);
+    const policyLogProbs = await timed('scoring', () => policy.tokenLogProbs(allSequences));
     const kl = parts.advantageMath.sequenceKl(
       allSequences.map((_, index) => ({ logProbs: policyLogProbs[index]!, referenceLogProbs: referenceLogProbs[index]! })),
       settings.klEstimator,
@@ -271,7 +282,7 @@ async function runIteration(
   let refused = false;
   for (const [start, end] of microBatchRanges(allSequences.length, settings.gradientAccumulation)) {
     try {
-      await policy.accumulateGradients(allSequences.slice(start, end), (logProbs) => {
+      await timed('training', () => policy.accumulateGradients(allSequences.slice(start, end), (logProbs) => {
         const gradients: Float32Array[] = new Array(logProbs.length);
         for (const role of ['challenger', 'solver'] as const) {
           const indices: number[] = [];
@@ -287,7 +298,7 @@ async function runIteration(
           indices.forEach((index, at) => { gradients[index - start] = result.gradients[at]!; });
         }
         return gradients;
-      });
+      }));
     } catch (error) {
       if (!NonFiniteError.isInstance(error)) throw error;
       log(`iteration ${iteration}: ${error.message}; the step is refused and the weights are unchanged`);
@@ -298,7 +309,7 @@ async function runIteration(
   }
   let gradientNorm: number | null = null;
   if (!refused) {
-    const step = await policy.optimizerStep({ learningRate: settings.learningRate, maxGradientNorm: config.optimizer.maxGradientNorm, weightDecay: config.optimizer.weightDecay });
+    const step = await timed('training', () => policy.optimizerStep({ learningRate: settings.learningRate, maxGradientNorm: config.optimizer.maxGradientNorm, weightDecay: config.optimizer.weightDecay }));
     gradientNorm = step.gradientNorm;
     if (!step.applied || !Number.isFinite(loss)) {
       log(`iteration ${iteration}: the gradient norm is ${step.gradientNorm}; the step is refused and the weights are unchanged`);
@@ -329,6 +340,8 @@ async function runIteration(
     ...(hasChallenger && difficulties.length > 0 ? { queryDifficultyMean: mean(difficulties) } : {}),
     ...(hasChallenger && Object.keys(levelCounts).length > 0 ? { queryDifficultyCounts: levelCounts } : {}),
     ...(statistics.zeroVarianceGroups !== undefined ? { zeroVarianceGroups: statistics.zeroVarianceGroups } : {}),
+    generatedTokens,
+    phaseSeconds,
   };
   for (const [i, query] of queries.entries()) {
     if (i >= 4) break; // a few per iteration keep samples.jsonl small
