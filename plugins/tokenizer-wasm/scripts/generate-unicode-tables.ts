@@ -27,7 +27,8 @@ for (const [property, bit] of classes) {
 // composition, so the crate normalizes the text between them with newer tables (whose old entries are stable).
 for (const codePoint of await codePoints('General_Category/Unassigned', '9.0.0')) bits[codePoint]! |= 64;
 // Its Punctuation pre-tokenizer's categories are Unicode 8.0's (the unicode_categories crate).
-const punctuation8 = (await import('unicode-8.0.0/General_Category/Punctuation/code-points.js')) as { default: number[] };
+const punctuation8Path = 'unicode-8.0.0/General_Category/Punctuation/code-points.js';
+const punctuation8 = (await import(punctuation8Path)) as { default: number[] };
 for (const codePoint of punctuation8.default) bits[codePoint]! |= 16;
 
 const ranges: string[] = [];

@@ -23,22 +23,35 @@ export interface TokenizerSummary {
   suffixIds: number[];
 }
 
+/** Little-endian u32s and length-prefixed UTF-8 strings in one growing buffer (hundreds of thousands of strings). */
 class DescriptionWriter {
-  private chunks: Uint8Array[] = [];
-  private words: number[] = [];
+  private bytes = new Uint8Array(1 << 20);
+  private view = new DataView(this.bytes.buffer);
+  private position = 0;
   private readonly encoder = new TextEncoder();
 
+  private reserve(extra: number): void {
+    if (this.position + extra <= this.bytes.length) return;
+    let size = this.bytes.length * 2;
+    while (size < this.position + extra) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(this.bytes.subarray(0, this.position));
+    this.bytes = grown;
+    this.view = new DataView(grown.buffer);
+  }
   u32(value: number): void {
-    this.words.push(value >>> 0);
+    this.reserve(4);
+    this.view.setUint32(this.position, value >>> 0, true);
+    this.position += 4;
   }
   bool(value: unknown): void {
     this.u32(value ? 1 : 0);
   }
   string(value: string): void {
-    const bytes = this.encoder.encode(value);
-    this.u32(bytes.length);
-    this.flushWords();
-    this.chunks.push(bytes);
+    this.reserve(4 + value.length * 3);
+    const { written } = this.encoder.encodeInto(value, this.bytes.subarray(this.position + 4));
+    this.view.setUint32(this.position, written, true);
+    this.position += 4 + written;
   }
   char(value: string): void {
     this.u32(value.codePointAt(0) ?? 0);
@@ -47,24 +60,8 @@ class DescriptionWriter {
     this.u32(values.length);
     for (const value of values) this.u32(value);
   }
-  private flushWords(): void {
-    if (this.words.length === 0) return;
-    const bytes = new Uint8Array(this.words.length * 4);
-    const view = new DataView(bytes.buffer);
-    this.words.forEach((word, index) => view.setUint32(index * 4, word, true));
-    this.chunks.push(bytes);
-    this.words = [];
-  }
   finish(): Uint8Array {
-    this.flushWords();
-    const total = this.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
-    const out = new Uint8Array(total);
-    let offset = 0;
-    for (const chunk of this.chunks) {
-      out.set(chunk, offset);
-      offset += chunk.length;
-    }
-    return out;
+    return this.bytes.subarray(0, this.position);
   }
 }
 
