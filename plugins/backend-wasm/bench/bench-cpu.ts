@@ -1,6 +1,7 @@
 // `bun run bench:cpu`: CPU throughput of the wasm backend next to the reference measured in the same run.
 // Part (a): f32 matmul GFLOP/s of @lsp/backend-wasm and of numpy on OpenBLAS, at equal thread counts.
 // A script, not a test: it prints figures and asserts nothing.
+import { loadavg } from 'node:os';
 import { createRandom, randomFloats } from '@lsp/oracle';
 import { createWasmDevice } from '../src/index';
 
@@ -119,5 +120,8 @@ async function matmulSection(): Promise<void> {
 
 // --- main ------------------------------------------------------------------------------------------------------
 
-console.log(`bench:cpu on ${navigator.hardwareConcurrency} cores, Bun ${Bun.version}\n`);
+// Other processes on the same cores distort every figure, the two-thread ones most: say how busy it was.
+const load = () => loadavg().map((value) => value.toFixed(2)).join(' ');
+console.log(`bench:cpu on ${navigator.hardwareConcurrency} cores, Bun ${Bun.version}, load average ${load()}\n`);
 await matmulSection();
+console.log(`load average at the end: ${load()}`);
