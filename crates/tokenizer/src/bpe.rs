@@ -21,7 +21,13 @@ pub struct BpeModel {
     prefix: Vec<u8>,
     suffix: Vec<u8>,
     cache: FxHashMap<Box<[u8]>, Box<[u32]>>,
+    /// SentencePiece-style files where no token holds U+2581 after another character: no merge can cross the
+    /// start of a `▁word`, so a long pre-token (a whole text, when there is no pre-tokenizer) is cut there into
+    /// words that merge independently and are cached, with the same result as merging it whole.
+    split_at_metaspace: bool,
 }
+
+const METASPACE: &[u8] = "\u{2581}".as_bytes();
 
 const CACHE_CAPACITY: usize = 1 << 17;
 const CACHE_MAX_WORD: usize = 256;
@@ -118,7 +124,19 @@ impl BpeModel {
             Some(token) => Some(*string_ids.get(token.as_str()).ok_or_else(|| format!("model.unk_token \"{}\" is not in model.vocab", token))?),
             None => None,
         };
+        let split_at_metaspace = !options.byte_level
+            && options.prefix.is_empty()
+            && options.suffix.is_empty()
+            && vocab.iter().all(|(token, _)| {
+                let mut previous_is_metaspace = true;
+                token.chars().all(|character| {
+                    let ok = character != '\u{2581}' || previous_is_metaspace;
+                    previous_is_metaspace = character == '\u{2581}';
+                    ok
+                })
+            });
         Ok(BpeModel {
+            split_at_metaspace,
             vocab: map,
             merges: merge_map,
             byte_level: options.byte_level,
@@ -140,6 +158,26 @@ impl BpeModel {
 
     /// Tokenizes one pre-token (raw bytes in byte-level mode, UTF-8 otherwise), appending ids to `out`.
     pub fn tokenize(&mut self, word: &[u8], out: &mut Vec<u32>) {
+        if self.split_at_metaspace && word.len() > 2 * METASPACE.len() {
+            let mut start = 0;
+            let mut index = 1;
+            while index + METASPACE.len() <= word.len() {
+                // A cut before each U+2581 that follows another character (UTF-8: E2 96 81).
+                if word[index] == METASPACE[0] && &word[index..index + METASPACE.len()] == METASPACE && !word[..index].ends_with(METASPACE) {
+                    self.tokenize_word(&word[start..index], out);
+                    start = index;
+                    index += METASPACE.len();
+                } else {
+                    index += 1;
+                }
+            }
+            self.tokenize_word(&word[start..], out);
+            return;
+        }
+        self.tokenize_word(word, out);
+    }
+
+    fn tokenize_word(&mut self, word: &[u8], out: &mut Vec<u32>) {
         if word.is_empty() {
             return;
         }

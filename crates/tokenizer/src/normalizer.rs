@@ -1,7 +1,7 @@
 // Normalizers of tokenizer.json (NFC, NFD, NFKC, NFKD, Lowercase, Strip, Prepend, Replace), applied in order to
 // each piece of text between added tokens. Offsets are not tracked: the API returns ids only.
 use crate::unicode::{class, UNASSIGNED_IN_9};
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{is_nfc_quick, is_nfd_quick, is_nfkc_quick, is_nfkd_quick, IsNormalized, UnicodeNormalization};
 
 /// Normalizes like Hugging Face, whose tables are Unicode 9.0: a character unassigned in 9.0 is kept as it is and,
 /// being a starter that composes with nothing, cuts the text into runs that normalize independently. Newer tables
@@ -42,28 +42,28 @@ impl Normalizer {
                 if text.bytes().all(|byte| byte < 0xCC) {
                     text
                 } else {
-                    normalize_as_unicode_9(&text, |run| run.nfc().collect())
+                    normalize_as_unicode_9(&text, |run| if is_nfc_quick(run.chars()) == IsNormalized::Yes { run.to_string() } else { run.nfc().collect() })
                 }
             }
             Normalizer::Nfd => {
                 if text.is_ascii() {
                     text
                 } else {
-                    normalize_as_unicode_9(&text, |run| run.nfd().collect())
+                    normalize_as_unicode_9(&text, |run| if is_nfd_quick(run.chars()) == IsNormalized::Yes { run.to_string() } else { run.nfd().collect() })
                 }
             }
             Normalizer::Nfkc => {
                 if text.is_ascii() {
                     text
                 } else {
-                    normalize_as_unicode_9(&text, |run| run.nfkc().collect())
+                    normalize_as_unicode_9(&text, |run| if is_nfkc_quick(run.chars()) == IsNormalized::Yes { run.to_string() } else { run.nfkc().collect() })
                 }
             }
             Normalizer::Nfkd => {
                 if text.is_ascii() {
                     text
                 } else {
-                    normalize_as_unicode_9(&text, |run| run.nfkd().collect())
+                    normalize_as_unicode_9(&text, |run| if is_nfkd_quick(run.chars()) == IsNormalized::Yes { run.to_string() } else { run.nfkd().collect() })
                 }
             }
             // Per character, as Hugging Face does (no final-sigma context).
