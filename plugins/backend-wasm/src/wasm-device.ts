@@ -19,6 +19,8 @@ const defaultScratchBytes = 8 << 20;
 const stackBytes = 1 << 20;
 /** Work units per thread for large commands. */
 const unitsPerThread = 4;
+/** Fewer for matmul: every unit packs its own copy of the B (row split) or A (column split) panels. */
+const matmulUnitsPerThread = 2;
 
 /** A tensor of the wasm device: `size` 4-byte elements at byte `offset` of the shared memory. */
 export class WasmTensor implements Tensor {
@@ -259,7 +261,7 @@ export class WasmDevice implements DeviceV1 {
       (options.broadcastB ? MatmulFlag.broadcastB : 0) | (options.accumulate ? MatmulFlag.accumulate : 0);
     this.pool.enqueue([
       Opcode.matmul, left.offset, right.offset, result.offset, m, n, k, flags, batch, floatBits(options.alpha ?? 1),
-    ], this.units(batch * m * n * k, 32768));
+    ], this.units(batch * m * n * k, 32768, matmulUnitsPerThread));
   }
 
   // --- layers -------------------------------------------------------------------------------------------
@@ -481,8 +483,8 @@ export class WasmDevice implements DeviceV1 {
    * Work units for a command of about `work` elementary operations: one below `minimum`, else up to four per
    * thread, so that a worker the OS has paused leaves its share to the others.
    */
-  private units(work: number, minimum = 16384): number {
-    return Math.max(1, Math.min(this.pool.threads * unitsPerThread, Math.floor(work / minimum)));
+  private units(work: number, minimum = 16384, perThread = unitsPerThread): number {
+    return Math.max(1, Math.min(this.pool.threads * perThread, Math.floor(work / minimum)));
   }
 
   private enqueueWithEntries(shape: AttentionShape, words: (entries: number[]) => number[], units: number): void {
