@@ -76,31 +76,39 @@ export function assembleParameters(config: ModelConfig, byName: Map<string, Para
 }
 
 /**
- * Buffers a finished pass gave back, kept by shape for the next pass, so that a training or decoding step does
- * not allocate (and zero) its activations again. Only the last pass's buffers are kept: a pass of another shape
- * frees them, so memory stays at one pass's footprint.
+ * Buffers the last call gave back (a call may hold several passes), kept by shape for the next call, so that a
+ * training or decoding step does not allocate (and zero) its activations again. Buffers the next call does not
+ * reuse are freed when it finishes, so memory stays at one call's footprint.
  */
 export class TensorPool {
   private kept = new Map<string, Tensor[]>();
+  private returned: Tensor[] = [];
   constructor(readonly device: DeviceV1) {}
 
   take(shape: readonly number[], dtype: 'f32' | 'i32'): Tensor | undefined {
     return this.kept.get(`${dtype}:${shape.join(',')}`)?.pop();
   }
 
-  /** Keeps the buffers of the pass that just ended and frees those the pass did not reuse. */
-  keep(tensors: readonly Tensor[]): void {
-    this.clear();
-    for (const tensor of tensors) {
+  /** Buffers a scope of the current call is done with. */
+  release(tensors: readonly Tensor[]): void {
+    this.returned.push(...tensors);
+  }
+
+  /** Ends a call: frees what it did not reuse and keeps what it released for the next call. */
+  finishCall(): void {
+    for (const list of this.kept.values()) for (const tensor of list) this.device.free(tensor);
+    this.kept.clear();
+    for (const tensor of this.returned) {
       const key = `${tensor.dtype}:${tensor.shape.join(',')}`;
       if (!this.kept.has(key)) this.kept.set(key, []);
       this.kept.get(key)!.push(tensor);
     }
+    this.returned = [];
   }
 
   clear(): void {
-    for (const list of this.kept.values()) for (const tensor of list) this.device.free(tensor);
-    this.kept.clear();
+    this.finishCall();
+    this.finishCall();
   }
 }
 
@@ -144,7 +152,7 @@ export class TensorScope {
   }
 
   free(): void {
-    if (this.pool) this.pool.keep(this.tensors);
+    if (this.pool) this.pool.release(this.tensors);
     else for (const tensor of this.tensors) this.device.free(tensor);
     this.tensors.length = 0;
   }
@@ -222,6 +230,8 @@ export interface ModelContext {
   rope: RopeTables;
   /** Most logits held at once (the head works in row chunks beyond it); default 2^24. */
   logitBudget?: number;
+  /** Scoring splits a batch into passes of similar lengths of at least this many padded tokens; default 2048. */
+  minimumPassTokens?: number;
 }
 
 function attentionOptions(context: ModelContext, layout: BatchLayout) {

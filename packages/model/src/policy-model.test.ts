@@ -8,7 +8,7 @@ import { NonFiniteError, type ScoredSequence } from '@lsp/core';
 import { createOracleDevice, createRandom, type OracleDevice } from '@lsp/oracle';
 import { TensorScope } from './llama';
 import { loadModel } from './model-folder';
-import type { LlamaModel } from './policy-model';
+import { lengthGroups, type LlamaModel } from './policy-model';
 import { writeRandomModel } from './random-model';
 
 const work = mkdtempSync(join(tmpdir(), 'lsp-model-test-'));
@@ -351,5 +351,32 @@ test('the head in chunks of rows (large vocabularies) gives the same log-probabi
   expect(results[1]!.logprobs).toEqual(results[0]!.logprobs);
   results[0]!.gradients.forEach((gradient, index) => {
     gradient.forEach((g, i) => expect(Math.abs(g - results[1]!.gradients[index]![i]!)).toBeLessThan(1e-12 * (1 + Math.abs(g))));
+  });
+});
+
+test('lengthGroups puts similar lengths together, longest first, and small passes together', () => {
+  expect(lengthGroups([10, 100, 90, 12, 80, 11], 1)).toEqual([[1, 2, 4], [3, 5, 0]]);
+  expect(lengthGroups([10, 100, 90, 12, 80, 11], 10_000)).toEqual([[1, 2, 4, 3, 5, 0]]);
+  expect(lengthGroups([], 1)).toEqual([]);
+});
+
+test('a batch split into passes of similar lengths gives the log-probabilities and gradients of one padded pass', async () => {
+  const mixed = [
+    ...batch,
+    { promptIds: [2, 3, 4, 5, 6, 7, 8, 9, 10, 11], completionIds: [12, 13, 14, 15, 16, 17] },
+    { promptIds: [1], completionIds: [] },
+    { promptIds: [5, 5], completionIds: [6] },
+  ];
+  const results: { logprobs: Float32Array[]; gradients: Float64Array[] }[] = [];
+  for (const minimumPassTokens of [Number.POSITIVE_INFINITY, 1]) {
+    const { model: instance, device } = await model(`passes-${minimumPassTokens}`, qwen3WithBias, 15);
+    instance.context.minimumPassTokens = minimumPassTokens;
+    const logprobs = await instance.accumulateGradients(mixed, (rows) => rows.map((row) => Float32Array.from(row, (_, i) => 1 - i)));
+    expect(await instance.tokenLogProbs(mixed)).toEqual(logprobs);
+    results.push({ logprobs, gradients: instance.parameters.all.map((p) => device.floats(p.gradient!).slice()) });
+  }
+  results[1]!.logprobs.forEach((row, i) => row.forEach((value, j) => expect(Math.abs(value - results[0]!.logprobs[i]![j]!)).toBeLessThan(1e-6)));
+  results[0]!.gradients.forEach((gradient, index) => {
+    gradient.forEach((g, i) => expect(Math.abs(g - results[1]!.gradients[index]![i]!)).toBeLessThan(1e-10 * (1 + Math.abs(g))));
   });
 });

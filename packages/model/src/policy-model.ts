@@ -14,6 +14,29 @@ import type { ModelConfig } from './model-config';
 import { ropeTables } from './rope';
 import { createRandom } from './random';
 
+/**
+ * Splits sequences (by length) into passes of similar lengths, longest first, so a pass pads little: a sequence
+ * joins the current pass if it is at least `ratio` of the pass's longest, or while the pass is under
+ * `minimumTokens` padded tokens (small passes cost more than the padding they save). Returns indices.
+ */
+export function lengthGroups(lengths: readonly number[], minimumTokens = 2048, ratio = 0.75): number[][] {
+  const order = lengths.map((_, index) => index).sort((a, b) => lengths[b]! - lengths[a]! || a - b);
+  const groups: number[][] = [];
+  let current: number[] = [];
+  let longest = 0;
+  for (const index of order) {
+    const length = lengths[index]!;
+    if (current.length > 0 && length < ratio * longest && longest * current.length >= minimumTokens) {
+      groups.push(current);
+      current = [];
+    }
+    if (current.length === 0) longest = length;
+    current.push(index);
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
 export interface GenerateOptions extends SamplingOptions {
   /** Recompute the whole sequence at every step instead of using the KV cache (a check of the cache). */
   useKvCache?: boolean;
@@ -152,14 +175,24 @@ export class LlamaModel implements PolicyModelV1 {
 
   async tokenLogProbs(sequences: readonly ScoredSequence[]): Promise<Float32Array[]> {
     this.checkLive();
-    const scope = new TensorScope(this.device, this.pool);
+    const results: Float32Array[] = sequences.map(() => new Float32Array(0));
     try {
-      const forward = this.forwardScored(scope, sequences);
-      if (!forward) return sequences.map(() => new Float32Array(0));
-      return this.split((await this.device.read(forward.head.logprobs)) as Float32Array, sequences);
+      for (const group of lengthGroups(sequences.map((s) => s.promptIds.length + s.completionIds.length), this.context.minimumPassTokens)) {
+        const scope = new TensorScope(this.device, this.pool);
+        try {
+          const members = group.map((index) => sequences[index]!);
+          const forward = this.forwardScored(scope, members);
+          if (!forward) continue;
+          const values = this.split((await this.device.read(forward.head.logprobs)) as Float32Array, members);
+          group.forEach((index, position) => { results[index] = values[position]!; });
+        } finally {
+          scope.free();
+        }
+      }
     } finally {
-      scope.free();
+      this.pool.finishCall();
     }
+    return results;
   }
 
   private ensureGradients(): void {
@@ -178,19 +211,25 @@ export class LlamaModel implements PolicyModelV1 {
     this.ensureGradients();
     const scope = new TensorScope(this.device, this.pool);
     try {
-      const forward = this.forwardScored(scope, sequences);
-      if (!forward) return sequences.map(() => new Float32Array(0));
-      const { layout, runs, layers, head } = forward;
-      const logprobs = (await this.device.read(head.logprobs)) as Float32Array;
-      if (!logprobs.every(Number.isFinite)) {
-        throw new NonFiniteError('a token log-probability is not finite; no gradient was accumulated', {
-          hint: 'lower the learning rate or check the weights',
-        });
+      // Sequences of similar length share a pass (less padding); every pass's activations stay until backward,
+      // since the loss may couple sequences.
+      const passes = lengthGroups(sequences.map((s) => s.promptIds.length + s.completionIds.length), this.context.minimumPassTokens).flatMap((group) => {
+        const forward = this.forwardScored(scope, group.map((index) => sequences[index]!));
+        return forward ? [{ group, forward }] : [];
+      });
+      const perSequence: Float32Array[] = sequences.map(() => new Float32Array(0));
+      for (const { group, forward } of passes) {
+        const values = (await this.device.read(forward.head.logprobs)) as Float32Array;
+        if (!values.every(Number.isFinite)) {
+          throw new NonFiniteError('a token log-probability is not finite; no gradient was accumulated', {
+            hint: 'lower the learning rate or check the weights',
+          });
+        }
+        const split = this.split(values, group.map((index) => sequences[index]!));
+        group.forEach((index, position) => { perSequence[index] = split[position]!; });
       }
-      const perSequence = this.split(logprobs, sequences);
+      if (passes.length === 0) return perSequence;
       const gradients = lossGradient(perSequence);
-      const flat = new Float32Array(logprobs.length);
-      let at = 0;
       sequences.forEach((sequence, index) => {
         const gradient = gradients[index];
         if (!gradient || gradient.length !== sequence.completionIds.length) {
@@ -199,17 +238,25 @@ export class LlamaModel implements PolicyModelV1 {
         if (!gradient.every(Number.isFinite)) {
           throw new NonFiniteError(`the loss gradient of sequence ${index} is not finite; no gradient was accumulated`);
         }
-        flat.set(gradient, at);
-        at += gradient.length;
       });
-      const dlogprobs = scope.upload(flat, [flat.length]);
-      const residual = scope.allocate([layout.batch * layout.time, this.config.hiddenSize]);
-      headBackward(this.context, scope, head, runs, dlogprobs, residual);
-      stackBackward(this.context, scope, layout, layers, residual);
+      for (const { group, forward } of passes) {
+        const flat = new Float32Array(forward.head.targets.size);
+        let at = 0;
+        for (const index of group) {
+          flat.set(gradients[index]!, at);
+          at += gradients[index]!.length;
+        }
+        const { layout, runs, layers, head } = forward;
+        const dlogprobs = scope.upload(flat, [flat.length]);
+        const residual = scope.allocate([layout.batch * layout.time, this.config.hiddenSize]);
+        headBackward(this.context, scope, head, runs, dlogprobs, residual);
+        stackBackward(this.context, scope, layout, layers, residual);
+      }
       this.hasGradients = true;
       return perSequence;
     } finally {
       scope.free();
+      this.pool.finishCall();
     }
   }
 
@@ -289,6 +336,7 @@ export class LlamaModel implements PolicyModelV1 {
       return sequences.map((_, b) => values.slice(b * labels, (b + 1) * labels));
     } finally {
       scope.free();
+      this.pool.finishCall();
     }
   }
 
@@ -397,6 +445,7 @@ export class LlamaModel implements PolicyModelV1 {
           });
         } finally {
           scope.free();
+          this.pool.finishCall();
         }
         const remaining = active.filter((index) => finish[index] === undefined);
         if (remaining.length > 0 && remaining.length <= (3 * active.length) / 4) {
