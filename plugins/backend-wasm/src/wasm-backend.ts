@@ -1,6 +1,6 @@
 // The plugin: `backendWasm()` contributes the 'wasm' backend (CPU, SIMD128, one worker per core).
 import type { BackendAvailability, BackendV1, PluginV1 } from '@lsp/core';
-import { createWasmDevice, type WasmDeviceOptions } from './wasm-device';
+import { createWasmDevice, defaultThreadCount, type WasmDeviceOptions } from './wasm-device';
 import { kernelModulePath } from './wasm-pool';
 
 export const packageName = '@lsp/backend-wasm';
@@ -29,10 +29,6 @@ function sharedMemorySupported(): boolean {
   }
 }
 
-function defaultThreads(): number {
-  return Math.max(1, navigator.hardwareConcurrency || 1);
-}
-
 export function createWasmBackend(defaults: WasmDeviceOptions = {}): BackendV1 {
   return {
     specificationVersion: 'v1',
@@ -59,7 +55,7 @@ export function createWasmBackend(defaults: WasmDeviceOptions = {}): BackendV1 {
     },
     async describe(): Promise<Record<string, unknown>> {
       return {
-        threads: defaults.threads ?? defaultThreads(),
+        threads: defaults.threads ?? defaultThreadCount(),
         hardwareConcurrency: navigator.hardwareConcurrency,
         simd128: simdSupported(),
         sharedMemory: sharedMemorySupported(),

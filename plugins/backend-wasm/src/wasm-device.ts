@@ -3,11 +3,12 @@
 import type {
   AdamWOptions, AttentionOptions, DeviceInfo, DeviceV1, DType, MatmulOptions, SamplingKernelOptions, Tensor,
 } from '@lsp/core';
+import { availableParallelism } from 'node:os';
 import { floatBits, KernelPool } from './wasm-pool';
 import { MatmulFlag, Opcode, sumOfSquaresChunk } from './wasm-protocol';
 
 export interface WasmDeviceOptions {
-  /** Kernel workers, one per core by default (navigator.hardwareConcurrency). */
+  /** Kernel workers; one per core this process may use by default (os.availableParallelism). */
   threads?: number;
   /** Private scratch per worker: matmul packing (2.2 MiB) and sampling (8 bytes per vocabulary entry). */
   scratchBytes?: number;
@@ -569,8 +570,13 @@ interface AttentionShape {
   keyStart: number[];
 }
 
+/** One worker per core the process may run on (affinity-aware, unlike navigator.hardwareConcurrency). */
+export function defaultThreadCount(): number {
+  return Math.max(1, availableParallelism());
+}
+
 export async function createWasmDevice(options: WasmDeviceOptions = {}): Promise<WasmDevice> {
-  const threads = options.threads ?? Math.max(1, navigator.hardwareConcurrency || 1);
+  const threads = options.threads ?? defaultThreadCount();
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`wasm device: threads must be a positive integer, got ${threads}`);
   const pool = await KernelPool.create({
     threads,
