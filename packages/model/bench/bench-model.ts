@@ -83,13 +83,18 @@ async function measureTorch(): Promise<{ torch: string; training: number; genera
   return 'no python3 with torch (scripts/setup.sh --with-references, or LSP_TORCH_PYTHON=/path/to/python)';
 }
 
-const wasm = await measureWasm();
-const torch = await measureTorch();
-console.log(`Model benchmark: vocab ${settings.vocab}, hidden ${settings.hidden}, ${settings.layers} layers, ${settings.heads} heads, ` +
-  `${settings.kv_heads} KV heads, intermediate ${settings.intermediate}; ${settings.threads} threads`);
-console.log(`(b) training, batch ${settings.batch} x sequence ${settings.sequence}, forward + backward + AdamW:`);
-console.log(`    wasm (${wasm.description}): ${wasm.training.toFixed(0)} tokens/s`);
-console.log(`    PyTorch: ${typeof torch === 'string' ? torch : `${torch.training.toFixed(0)} tokens/s (${torch.torch}, OMP_WAIT_POLICY=passive, set_num_threads(${settings.threads}))`}`);
-console.log(`(c) generation, ${settings.streams} streams, prompt ${settings.prompt}, ${settings.new_tokens} new tokens, greedy, KV cache:`);
-console.log(`    wasm: ${wasm.generation.toFixed(0)} tokens/s`);
-console.log(`    PyTorch: ${typeof torch === 'string' ? torch : `${torch.generation.toFixed(0)} tokens/s`}`);
+/** Measures both sides and prints the figures; `bench:cpu` may import and call this for its parts (b) and (c). */
+export async function runModelBenchmark(print: (line: string) => void = console.log): Promise<void> {
+  const wasm = await measureWasm();
+  const torch = await measureTorch();
+  print(`Model benchmark: vocab ${settings.vocab}, hidden ${settings.hidden}, ${settings.layers} layers, ${settings.heads} heads, ` +
+    `${settings.kv_heads} KV heads, intermediate ${settings.intermediate}; ${settings.threads} threads`);
+  print(`(b) training, batch ${settings.batch} x sequence ${settings.sequence}, forward + backward + AdamW:`);
+  print(`    wasm (${wasm.description}): ${wasm.training.toFixed(0)} tokens/s`);
+  print(`    PyTorch: ${typeof torch === 'string' ? torch : `${torch.training.toFixed(0)} tokens/s (${torch.torch}, OMP_WAIT_POLICY=passive, set_num_threads(${settings.threads}))`}`);
+  print(`(c) generation, ${settings.streams} streams, prompt ${settings.prompt}, ${settings.new_tokens} new tokens, greedy, KV cache:`);
+  print(`    wasm: ${wasm.generation.toFixed(0)} tokens/s`);
+  print(`    PyTorch: ${typeof torch === 'string' ? torch : `${torch.generation.toFixed(0)} tokens/s`}`);
+}
+
+if (import.meta.main) await runModelBenchmark();
