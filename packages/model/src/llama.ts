@@ -194,13 +194,16 @@ function linearForward(device: DeviceV1, x: Tensor, weight: Parameter, bias: Par
   if (bias) device.add(out, bias.tensor, out);
 }
 
-/** dx (N, In) += dout W; dW += dout^T x; dbias += sum over rows of dout. dx undefined skips it. */
+/**
+ * dx (N, In) += dout W (or = when `overwrite`, for the first of a buffer's contributions, so it needs no
+ * clearing); dW += dout^T x; dbias += sum over rows of dout. dx undefined skips it.
+ */
 function linearBackward(
   device: DeviceV1, dout: Tensor, x: Tensor, weight: Parameter, bias: Parameter | undefined,
-  dx: Tensor | undefined, rows: number,
+  dx: Tensor | undefined, rows: number, overwrite = false,
 ): void {
   const [outFeatures, inFeatures] = weight.shape as [number, number];
-  if (dx) device.matmul(dout, weight.tensor, dx, rows, inFeatures, outFeatures, { accumulate: true });
+  if (dx) device.matmul(dout, weight.tensor, dx, rows, inFeatures, outFeatures, { accumulate: !overwrite });
   if (weight.gradient) {
     device.matmul(dout, x, weight.gradient, outFeatures, inFeatures, rows, { transposeA: true, accumulate: true });
   }
@@ -328,19 +331,19 @@ export function layerBackward(
   const { intermediateSize: i, heads: h, keyValueHeads: kv, headDim: d, hiddenSize: c } = config;
 
   // MLP: output = middle + down(swiglu(gate(norm2), up(norm2))).
-  const dActivation = scope.allocate([rows, i]);
-  linearBackward(device, residual, saved.activation, weights.down, weights.downBias, dActivation, rows);
+  const dActivation = scope.output([rows, i]);
+  linearBackward(device, residual, saved.activation, weights.down, weights.downBias, dActivation, rows, true);
   const dGate = scope.allocate([rows, i]);
   const dUp = scope.allocate([rows, i]);
   device.swigluBackward(dActivation, saved.gate, saved.up, dGate, dUp);
-  const dNorm2 = scope.allocate([rows, c]);
-  linearBackward(device, dGate, saved.norm2, weights.gate, weights.gateBias, dNorm2, rows);
+  const dNorm2 = scope.output([rows, c]);
+  linearBackward(device, dGate, saved.norm2, weights.gate, weights.gateBias, dNorm2, rows, true);
   linearBackward(device, dUp, saved.norm2, weights.up, weights.upBias, dNorm2, rows);
   device.rmsnormBackward(dNorm2, saved.middle, weights.postNorm.tensor, saved.rstd2, residual, gradientOrScratch(scope, weights.postNorm));
 
   // Attention: middle = input + o(attention(rope(q), rope(k), v)).
-  const dAttention = scope.allocate([rows, h * d]);
-  linearBackward(device, residual, saved.attention, weights.o, weights.oBias, dAttention, rows);
+  const dAttention = scope.output([rows, h * d]);
+  linearBackward(device, residual, saved.attention, weights.o, weights.oBias, dAttention, rows, true);
   const dq = scope.allocate([rows, h * d]);
   const dk = scope.allocate([rows, kv * d]);
   const dv = scope.allocate([rows, kv * d]);
@@ -360,8 +363,8 @@ export function layerBackward(
     device.rmsnormBackward(dqPre, saved.qRaw, weights.qNorm.tensor, saved.rstdQ, dqRaw, gradientOrScratch(scope, weights.qNorm));
     device.rmsnormBackward(dkPre, saved.kRaw, weights.kNorm.tensor, saved.rstdK, dkRaw, gradientOrScratch(scope, weights.kNorm));
   }
-  const dNorm1 = scope.allocate([rows, c]);
-  linearBackward(device, dqRaw, saved.norm1, weights.q, weights.qBias, dNorm1, rows);
+  const dNorm1 = scope.output([rows, c]);
+  linearBackward(device, dqRaw, saved.norm1, weights.q, weights.qBias, dNorm1, rows, true);
   linearBackward(device, dkRaw, saved.norm1, weights.k, weights.kBias, dNorm1, rows);
   linearBackward(device, dv, saved.norm1, weights.v, weights.vBias, dNorm1, rows);
   device.rmsnormBackward(dNorm1, saved.input, weights.inputNorm.tensor, saved.rstd1, residual, gradientOrScratch(scope, weights.inputNorm));
