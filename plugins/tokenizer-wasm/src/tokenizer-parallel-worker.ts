@@ -16,16 +16,9 @@ self.onmessage = (event: MessageEvent<LoadMessage | EncodeMessage>) => {
       return;
     }
     if (!tokenizer) throw new Error('worker has no tokenizer loaded');
-    const ids = tokenizer.encodeBatchSync(message.texts, { addSpecialTokens: message.addSpecialTokens });
-    // One flat Uint32Array plus lengths transfers without copying each array.
-    const lengths = new Uint32Array(ids.map((list) => list.length));
-    const flat = new Uint32Array(lengths.reduce((sum, length) => sum + length, 0));
-    let offset = 0;
-    for (const list of ids) {
-      flat.set(list, offset);
-      offset += list.length;
-    }
-    self.postMessage({ kind: 'encoded', job: message.job, lengths, flat }, [lengths.buffer, flat.buffer]);
+    const { counts: lengths, ids: flat } = tokenizer.encodeBatchFlat(message.texts, { addSpecialTokens: message.addSpecialTokens });
+    // Typed arrays transfer without copying.
+    self.postMessage({ kind: 'encoded', job: message.job, lengths, flat }, [lengths.buffer as ArrayBuffer, flat.buffer as ArrayBuffer]);
   } catch (error) {
     self.postMessage({ kind: 'error', job: message.kind === 'encode' ? message.job : -1, message: (error as Error).message });
   }

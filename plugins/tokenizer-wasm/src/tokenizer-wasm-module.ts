@@ -115,6 +115,36 @@ export class TokenizerModule {
     return { pointer, length };
   }
 
+  /** Writes texts end to end into wasm memory, with a u32 array of their UTF-8 lengths; free with freeStrings. */
+  copyInStrings(texts: readonly string[]): { pointer: number; length: number; capacity: number; lengthsPointer: number; count: number } {
+    let capacity = 1;
+    for (const text of texts) capacity += text.length * 3;
+    const pointer = this.exports.tk_alloc(capacity);
+    const lengthsPointer = this.exports.tk_alloc(Math.max(1, texts.length) * 4);
+    // Memory does not grow between these views: no allocation happens while they are in use.
+    const bytes = new Uint8Array(this.exports.memory.buffer, pointer, capacity);
+    const lengths = new Uint32Array(this.exports.memory.buffer, lengthsPointer, texts.length);
+    let offset = 0;
+    for (let index = 0; index < texts.length; index++) {
+      const { written } = encoder.encodeInto(texts[index]!, bytes.subarray(offset));
+      lengths[index] = written;
+      offset += written;
+    }
+    return { pointer, length: offset, capacity, lengthsPointer, count: texts.length };
+  }
+
+  freeStrings(block: { pointer: number; capacity: number; lengthsPointer: number; count: number }): void {
+    this.exports.tk_free(block.pointer, block.capacity);
+    this.exports.tk_free(block.lengthsPointer, Math.max(1, block.count) * 4);
+  }
+
+  /** A copy of `count` u32s of the result buffer, from the `offset`-th. */
+  resultU32Array(count: number, offset = 0): Uint32Array {
+    const pointer = this.exports.tk_result_ptr() + offset * 4;
+    if (pointer % 4 === 0) return new Uint32Array(this.exports.memory.buffer, pointer, count).slice();
+    return Uint32Array.from(this.resultU32(count, offset));
+  }
+
   free(block: { pointer: number; length: number; capacity?: number }): void {
     this.exports.tk_free(block.pointer, block.capacity ?? block.length);
   }

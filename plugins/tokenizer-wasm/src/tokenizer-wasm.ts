@@ -106,40 +106,35 @@ export class WasmTokenizer implements TokenizerV1 {
     });
   }
 
-  /** Encodes many texts in one crossing into wasm. */
-  encodeBatchSync(texts: readonly string[], options: EncodeOptions = {}): number[][] {
+  /** Encodes many texts in one crossing into wasm: each text's id count, then all ids, as typed arrays. */
+  encodeBatchFlat(texts: readonly string[], options: EncodeOptions = {}): { counts: Uint32Array; ids: Uint32Array } {
     const handle = this.live();
     const module = this.module;
     return module.call((wasm) => {
-      const encoded = texts.map((text) => utf8(text));
-      const total = encoded.reduce((sum, bytes) => sum + bytes.length, 0);
-      const all = new Uint8Array(total);
-      let offset = 0;
-      for (const bytes of encoded) {
-        all.set(bytes, offset);
-        offset += bytes.length;
-      }
-      const textBlock = module.copyIn(all);
-      const lengthBlock = module.copyInU32(encoded.map((bytes) => bytes.length));
+      const block = module.copyInStrings(texts);
       try {
         const count = wasm.tk_encode_batch(
-          handle, textBlock.pointer, textBlock.length, lengthBlock.pointer, texts.length, options.addSpecialTokens === false ? 0 : 1,
+          handle, block.pointer, block.length, block.lengthsPointer, texts.length, options.addSpecialTokens === false ? 0 : 1,
         );
         if (count < 0) throw new InvalidInputError(`encode: ${module.errorMessage()}`);
-        const counts = module.resultU32(texts.length);
-        const ids = module.resultU32(count, texts.length);
-        const result: number[][] = [];
-        let start = 0;
-        for (const length of counts) {
-          result.push(ids.slice(start, start + length));
-          start += length;
-        }
-        return result;
+        return { counts: module.resultU32Array(texts.length), ids: module.resultU32Array(count, texts.length) };
       } finally {
-        module.free(textBlock);
-        module.free(lengthBlock);
+        module.freeStrings(block);
       }
     });
+  }
+
+  /** Encodes many texts in one crossing into wasm. */
+  encodeBatchSync(texts: readonly string[], options: EncodeOptions = {}): number[][] {
+    const { counts, ids } = this.encodeBatchFlat(texts, options);
+    const result: number[][] = new Array(texts.length);
+    let start = 0;
+    for (let index = 0; index < counts.length; index++) {
+      const end = start + counts[index]!;
+      result[index] = Array.from(ids.subarray(start, end));
+      start = end;
+    }
+    return result;
   }
 
   async encodeBatch(texts: readonly string[], options: EncodeOptions = {}): Promise<number[][]> {
