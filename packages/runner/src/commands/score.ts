@@ -2,7 +2,7 @@
 // ({"logprob", "tokens", "token_logprobs"}). The logic is @lsp/model's runScore; this file parses flags.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, UnavailableError, type DeviceV1, type TokenizerV1 } from '@lsp/core';
+import { ConfigError, LspError, UnavailableError, type DeviceV1, type TokenizerV1 } from '@lsp/core';
 import { loadModel, runScore, type LlamaModel } from '@lsp/model';
 import { createOracleDevice } from '@lsp/oracle';
 import type { Command } from 'commander';
@@ -39,8 +39,14 @@ async function openWebgpu(): Promise<DeviceV1> {
 export async function openModel(directory: string, backend: string): Promise<LlamaModel> {
   let tokenizer: TokenizerV1 | undefined;
   if (existsSync(join(directory, 'tokenizer.json'))) {
-    const { loadTokenizer } = await import('@lsp/tokenizer-wasm');
-    tokenizer = await loadTokenizer(directory);
+    // Token ids work without a tokenizer: one that fails to load is a warning until text is needed.
+    try {
+      const { loadTokenizer } = await import('@lsp/tokenizer-wasm');
+      tokenizer = await loadTokenizer(directory);
+    } catch (error) {
+      const reason = LspError.isInstance(error) ? error.toLine() : error instanceof Error ? error.message : String(error);
+      console.error(`lsp: warning: tokenizer.json not loaded (${reason}); text input and output are unavailable`);
+    }
   }
   const device = await openModelDevice(backend);
   return loadModel(directory, { device, tokenizer });
