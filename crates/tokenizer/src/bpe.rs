@@ -48,22 +48,38 @@ pub fn byte_to_char_table() -> [u32; 256] {
     table
 }
 
+/// The inverse of GPT-2's byte-to-char map, indexed by code point (the mapped chars are all below U+0144).
+pub struct CharToByte {
+    table: Vec<i16>,
+}
+
+impl CharToByte {
+    #[inline(always)]
+    pub fn get(&self, code: u32) -> Option<u8> {
+        match self.table.get(code as usize) {
+            Some(&byte) if byte >= 0 => Some(byte as u8),
+            _ => None,
+        }
+    }
+}
+
 /// Maps a byte-level token string back to raw bytes; None when a char is outside the 256-char alphabet.
-pub fn byte_level_to_bytes(token: &str, char_to_byte: &FxHashMap<u32, u8>) -> Option<Vec<u8>> {
+pub fn byte_level_to_bytes(token: &str, char_to_byte: &CharToByte) -> Option<Vec<u8>> {
     let mut bytes = Vec::with_capacity(token.len());
     for character in token.chars() {
-        bytes.push(*char_to_byte.get(&(character as u32))?);
+        bytes.push(char_to_byte.get(character as u32)?);
     }
     Some(bytes)
 }
 
-pub fn char_to_byte_map() -> FxHashMap<u32, u8> {
-    let table = byte_to_char_table();
-    let mut map = new_map(256);
-    for (byte, &code) in table.iter().enumerate() {
-        map.insert(code, byte as u8);
+pub fn char_to_byte_map() -> CharToByte {
+    let forward = byte_to_char_table();
+    let size = *forward.iter().max().unwrap() as usize + 1;
+    let mut table = vec![-1i16; size];
+    for (byte, &code) in forward.iter().enumerate() {
+        table[code as usize] = byte as i16;
     }
-    map
+    CharToByte { table }
 }
 
 pub struct BpeOptions {

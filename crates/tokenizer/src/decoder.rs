@@ -1,7 +1,6 @@
 // Decoders of tokenizer.json (ByteLevel, Metaspace, ByteFallback, Fuse, Strip, Replace), each a step over the
 // list of token strings, as Hugging Face chains them; the result is joined with no separator.
 use crate::bpe::char_to_byte_map;
-use crate::hash::FxHashMap;
 use crate::pretokenizer::PrependScheme;
 
 pub enum Decoder {
@@ -15,7 +14,7 @@ pub enum Decoder {
 
 /// Raw bytes of a token as the ByteLevel decoder sees it: mapped chars back to bytes, or the UTF-8 itself
 /// when any char is outside the byte alphabet (added tokens such as `<|eot_id|>`).
-pub fn byte_level_bytes(token: &str, char_to_byte: &FxHashMap<u32, u8>) -> Vec<u8> {
+pub fn byte_level_bytes(token: &str, char_to_byte: &crate::bpe::CharToByte) -> Vec<u8> {
     crate::bpe::byte_level_to_bytes(token, char_to_byte).unwrap_or_else(|| token.as_bytes().to_vec())
 }
 

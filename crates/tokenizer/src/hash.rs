@@ -50,7 +50,9 @@ impl Hasher for FxHasher {
     }
     #[inline]
     fn finish(&self) -> u64 {
-        self.hash
+        // A product's low bits depend only on the input's low bits, and the table indexes buckets by low bits:
+        // rotating the well-mixed high bits down keeps (left id, right id) pairs from colliding by right id.
+        self.hash.rotate_left(26)
     }
 }
 

@@ -24,7 +24,7 @@ pub struct Tokenizer {
     model_tokens: Vec<Option<String>>,
     /// Set when the decoder is ByteLevel alone: each id's raw bytes, concatenated then read as lossy UTF-8.
     decode_bytes: Option<Vec<Vec<u8>>>,
-    char_to_byte: FxHashMap<u32, u8>,
+    char_to_byte: crate::bpe::CharToByte,
     pub vocab_size: u32,
 }
 
