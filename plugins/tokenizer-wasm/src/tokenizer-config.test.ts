@@ -49,6 +49,9 @@ describe('refusals', () => {
       'tokenizer.json: model.merges[0]: token "zzzq" is not in model.vocab',
     );
     expect(refusal(null)).toStartWith('tokenizer.json:');
+    expect(refusal({ ...llama3, model: { ...model, continuing_subword_prefix: '##' } })).toBe(
+      'tokenizer.json: model.continuing_subword_prefix "##" is not supported (supported: null or "" with a ByteLevel pre-tokenizer)',
+    );
   });
 });
 

@@ -381,6 +381,15 @@ export function describeTokenizer(json: unknown): { description: Uint8Array; sum
   const writer = new DescriptionWriter();
   writeNormalizers(writer, json.normalizer);
   writePreTokenizers(writer, json.pre_tokenizer);
+  const preTokenizers: { node: Json; field: string }[] = [];
+  flattenPreTokenizers(json.pre_tokenizer, 'pre_tokenizer', preTokenizers);
+  if (preTokenizers.some(({ node }) => node.type === 'ByteLevel') && isObject(json.model)) {
+    // Byte-level models are keyed by raw bytes; a subword prefix or suffix in mapped chars has no byte form here.
+    for (const key of ['continuing_subword_prefix', 'end_of_word_suffix']) {
+      const value = json.model[key];
+      if (typeof value === 'string' && value !== '') refuse(`model.${key}`, value, ['null or "" with a ByteLevel pre-tokenizer']);
+    }
+  }
   writeModel(writer, json.model);
   const added = readAddedTokens(json.added_tokens);
   writer.u32(added.length);
