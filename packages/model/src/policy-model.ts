@@ -415,10 +415,14 @@ export class LlamaModel implements PolicyModelV1 {
           }
           if (caches) for (const cache of caches) cache.writeOffset = layout.queryOffset[0]!;
           const { layers } = stackForward(this.context, scope, layout, caches);
-          const runs = active.map((_, b) => ({ row: b * layout.time + layout.time - 1, at: b, count: 1 }));
+          // The last row of every entry: all rows when decoding, one strided copy after the prefill.
           const c = this.config.hiddenSize;
-          const gathered = scope.output([batch, c]);
-          gatherRows(this.device, layers.at(-1)!.output, runs, gathered, c);
+          const last = layers.at(-1)!.output;
+          let gathered = last;
+          if (layout.time > 1) {
+            gathered = scope.output([batch, c]);
+            this.device.copyRows(last, gathered, batch, c, (layout.time - 1) * c, layout.time * c, 0, c);
+          }
           const { normed } = finalNormForward(this.context, scope, gathered, batch);
           const logits = scope.output([batch, this.config.vocabularySize]);
           this.device.matmul(normed, this.parameters.lmHead.tensor, logits, batch, this.config.vocabularySize, c, { transposeB: true });
