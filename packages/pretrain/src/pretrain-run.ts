@@ -1,0 +1,238 @@
+// `lsp pretrain`'s logic: tokenizer, initial weights, supervised training on the world's examples (completion
+// tokens only), held-out evaluation, and the finished folder renamed into place only when everything succeeded.
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { InvalidInputError, type DeviceV1 } from '@lsp/core';
+import { loadModel } from '@lsp/model';
+import { loadTokenizer } from '@lsp/tokenizer-wasm';
+import { pretrainingBatches, type EncodedExample } from './pretrain-data';
+import { evaluateHeldOut, sampleChallenger, type ChallengerSamples, type HeldOutScores } from './pretrain-evaluate';
+import { defaultWorldModelShape, parameterCount, worldModelConfig, writeInitialModel, type WorldModelShape } from './pretrain-model-config';
+import { learningRateAt } from './pretrain-schedule';
+import { defaultWorldVocabularySize, worldSpecialTokens, writeWorldTokenizer } from './pretrain-tokenizer';
+
+export interface PretrainOptions {
+  /** The model folder to produce (replaced when it exists). */
+  outDirectory: string;
+  device: DeviceV1;
+  /** Optimizer steps (the schedule's length). */
+  steps: number;
+  /** Stops early after this many seconds of training, annealing the schedule to fit; 0 means no limit. */
+  maxSeconds?: number;
+  seed?: number;
+  batchSize?: number;
+  learningRate?: number;
+  warmupSteps?: number;
+  weightDecay?: number;
+  shape?: WorldModelShape;
+  vocabularySize?: number;
+  /** Storage dtype of the weights in the folder (the model trains in f32 either way). */
+  dtype?: 'float32' | 'float16';
+  /** Evaluate on the held-out set (all of it unless `heldOutPerLevel`) and sample the Challenger. Default true. */
+  evaluate?: boolean;
+  heldOutPerLevel?: number;
+  /** Seconds between progress reports (default 5). */
+  progressSeconds?: number;
+  onProgress?: (progress: PretrainProgress) => void;
+  /** One-line notes on what is happening (tokenizer trained, model saved, evaluating). */
+  onNote?: (note: string) => void;
+}
+
+export interface PretrainProgress {
+  step: number;
+  steps: number;
+  /** Mean completion-token cross-entropy (nats) since the last report. */
+  loss: number;
+  /**
+   * The same over the Solver's answer tokens only: the Challenger's completions are random tasks whose letters
+   * cannot be predicted, so the overall loss has a floor far above zero while this one does not.
+   */
+  solverLoss: number;
+  learningRate: number;
+  /** Completion and prompt tokens (no padding) per second since the last report. */
+  tokensPerSecond: number;
+  elapsedSeconds: number;
+  /** Estimated seconds of training left. */
+  remainingSeconds: number;
+}
+
+export interface PretrainReport {
+  directory: string;
+  vocabularySize: number;
+  parameters: number;
+  dtype: string;
+  shape: WorldModelShape;
+  steps: number;
+  batchSize: number;
+  seconds: number;
+  tokens: number;
+  tokensPerSecond: number;
+  /** Loss of the first report and the mean over the last 10% of steps. */
+  initialLoss: number;
+  finalLoss: number;
+  /** Mean solver-token loss over the last 10% of steps. */
+  finalSolverLoss: number;
+  losses: { step: number; loss: number; solverLoss: number }[];
+  device: string;
+  heldOut?: HeldOutScores;
+  challenger?: ChallengerSamples[];
+}
+
+function checkWhole(name: string, value: number, minimum: number): void {
+  if (!Number.isInteger(value) || value < minimum) throw new InvalidInputError(`pretrain: ${name} must be a whole number of at least ${minimum}, got ${value}`);
+}
+
+export async function runPretraining(options: PretrainOptions): Promise<PretrainReport> {
+  const seed = options.seed ?? 1;
+  const batchSize = options.batchSize ?? 32;
+  const peakLearningRate = options.learningRate ?? 2e-3;
+  const warmupSteps = options.warmupSteps ?? Math.min(100, Math.ceil(options.steps / 10));
+  const shape = options.shape ?? defaultWorldModelShape;
+  const dtype = options.dtype ?? 'float16';
+  const maxSeconds = options.maxSeconds ?? 0;
+  checkWhole('steps', options.steps, 1);
+  checkWhole('the batch size', batchSize, 1);
+  checkWhole('the seed', seed, 0);
+  if (!(peakLearningRate > 0 && Number.isFinite(peakLearningRate))) throw new InvalidInputError(`pretrain: the learning rate must be a positive number, got ${peakLearningRate}`);
+  if (!(maxSeconds >= 0)) throw new InvalidInputError(`pretrain: the time limit must not be negative, got ${maxSeconds}`);
+  if (shape.hiddenSize % shape.heads !== 0 || (shape.hiddenSize / shape.heads) % 2 !== 0) {
+    throw new InvalidInputError(`pretrain: hidden size ${shape.hiddenSize} must split into ${shape.heads} heads of an even size`);
+  }
+  const note = options.onNote ?? (() => {});
+  const target = resolve(options.outDirectory);
+  // Everything is built beside the target and renamed into place at the end: an interrupted run leaves the
+  // previous folder (if any) as it was.
+  const work = `${target}.tmp-${process.pid}-${Date.now()}`;
+  const initial = join(work, 'initial');
+  const staged = join(work, 'model');
+  mkdirSync(dirname(target), { recursive: true });
+  mkdirSync(initial, { recursive: true });
+  try {
+    const { vocabularySize } = writeWorldTokenizer(initial, { vocabularySize: options.vocabularySize ?? defaultWorldVocabularySize, seed });
+    const tokenizer = await loadTokenizer(initial);
+    try {
+      const bos = tokenizer.tokenToId(worldSpecialTokens.bos)!;
+      const eos = tokenizer.tokenToId(worldSpecialTokens.end)!;
+      const config = worldModelConfig(shape, tokenizer.vocabularySize, { bos, eos }, dtype);
+      const parameters = parameterCount(config);
+      note(`tokenizer: ${tokenizer.vocabularySize} tokens (vocabulary ${vocabularySize}); model: ${(parameters / 1e6).toFixed(2)}M parameters, hidden ${shape.hiddenSize} x ${shape.layers} layers, ${dtype}`);
+      await writeInitialModel(initial, config, seed);
+
+      const model = await loadModel(initial, { device: options.device, tokenizer });
+      const losses: { step: number; loss: number; solverLoss: number }[] = [];
+      let tokens = 0;
+      let trainingSeconds = 0;
+      try {
+        const batches = pretrainingBatches(tokenizer, { seed, batchSize });
+        const start = performance.now();
+        let lastReport = start;
+        let reportLoss = 0;
+        let reportTokens = 0;
+        let reportSteps = 0;
+        let reportSolverLoss = 0;
+        let reportSolverTokens = 0;
+        const progressSeconds = options.progressSeconds ?? 5;
+        let step = 0;
+        for (; step < options.steps; step++) {
+          const elapsed = (performance.now() - start) / 1000;
+          if (maxSeconds > 0 && elapsed >= maxSeconds) break;
+          const progress = Math.max(step / options.steps, maxSeconds > 0 ? elapsed / maxSeconds : 0);
+          const learningRate = learningRateAt({ peakLearningRate, warmupSteps, finalFraction: 0.1 }, step, progress);
+          const batch = batches.next().value as EncodedExample[];
+          const count = batch.reduce((sum, sequence) => sum + sequence.completionIds.length, 0);
+          // Token-mean cross-entropy over the completion tokens: dLoss/dlogprob = -1/count for each.
+          const logProbs = await model.accumulateGradients(batch, (rows) => rows.map((row) => new Float32Array(row.length).fill(-1 / count)));
+          const rowSums = logProbs.map((row) => row.reduce((a, b) => a + b, 0));
+          const loss = -rowSums.reduce((a, b) => a + b, 0) / count;
+          batch.forEach((sequence, index) => {
+            if (sequence.role !== 'solver') return;
+            reportSolverLoss -= rowSums[index]!;
+            reportSolverTokens += sequence.completionIds.length;
+          });
+          const result = await model.optimizerStep({ learningRate, maxGradientNorm: 1, weightDecay: options.weightDecay ?? 0.01 });
+          if (!result.applied) note(`step ${step + 1}: the gradient was not finite, the step was skipped`);
+          const batchTokens = batch.reduce((sum, sequence) => sum + sequence.promptIds.length + sequence.completionIds.length, 0);
+          tokens += batchTokens;
+          reportTokens += batchTokens;
+          reportLoss += loss;
+          reportSteps++;
+          const now = performance.now();
+          if ((now - lastReport) / 1000 >= progressSeconds || step === options.steps - 1 || step === 0) {
+            const elapsedNow = (now - start) / 1000;
+            const perStep = elapsedNow / (step + 1);
+            const bySteps = perStep * (options.steps - step - 1);
+            const remainingSeconds = maxSeconds > 0 ? Math.max(0, Math.min(bySteps, maxSeconds - elapsedNow)) : bySteps;
+            const meanLoss = reportLoss / reportSteps;
+            const solverLoss = reportSolverTokens > 0 ? reportSolverLoss / reportSolverTokens : Number.NaN;
+            losses.push({ step: step + 1, loss: meanLoss, solverLoss });
+            options.onProgress?.({
+              step: step + 1, steps: options.steps, loss: meanLoss, solverLoss, learningRate,
+              tokensPerSecond: reportTokens / ((now - lastReport) / 1000 || 1e-9), elapsedSeconds: elapsedNow, remainingSeconds,
+            });
+            lastReport = now;
+            reportLoss = 0;
+            reportTokens = 0;
+            reportSteps = 0;
+            reportSolverLoss = 0;
+            reportSolverTokens = 0;
+          }
+        }
+        trainingSeconds = (performance.now() - start) / 1000;
+        const stepsDone = step;
+        // A frozen copy holds the weights without the optimizer's moments, which a shipped model does not need.
+        const frozen = await model.cloneFrozen();
+        try {
+          await frozen.save(staged);
+        } finally {
+          frozen.dispose();
+        }
+        note(`trained ${stepsDone} steps in ${formatDuration(trainingSeconds)}; saved`);
+        const tail = losses.filter((entry) => entry.step > stepsDone * 0.9);
+        const last = tail.length > 0 ? tail : losses.slice(-1);
+        const meanOf = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+        const report: PretrainReport = {
+          directory: target, vocabularySize: tokenizer.vocabularySize, parameters, dtype, shape, steps: stepsDone, batchSize,
+          seconds: trainingSeconds, tokens, tokensPerSecond: tokens / trainingSeconds,
+          initialLoss: losses[0]?.loss ?? Number.NaN,
+          finalLoss: meanOf(last.map((entry) => entry.loss)),
+          finalSolverLoss: meanOf(last.map((entry) => entry.solverLoss).filter(Number.isFinite)),
+          losses, device: options.device.info.description,
+        };
+        model.dispose();
+        if (options.evaluate ?? true) {
+          // Measured on the folder as saved (weights rounded to its storage dtype), which is what a run loads.
+          const saved = await loadModel(staged, { device: options.device, tokenizer });
+          try {
+            note('evaluating on the held-out set (greedy)');
+            report.heldOut = await evaluateHeldOut(saved, tokenizer, options.heldOutPerLevel !== undefined ? { perLevel: options.heldOutPerLevel } : {});
+            report.challenger = [
+              await sampleChallenger(saved, tokenizer, { count: 1, temperature: 0, seed }),
+              await sampleChallenger(saved, tokenizer, { count: 64, temperature: 1, seed }),
+            ];
+          } finally {
+            saved.dispose();
+          }
+        }
+        writeFileSync(join(staged, 'pretrain.json'), `${JSON.stringify(report, null, 2)}\n`);
+        const previous = `${target}.old-${process.pid}-${Date.now()}`;
+        const hadPrevious = existsSync(target);
+        if (hadPrevious) renameSync(target, previous);
+        renameSync(staged, target);
+        if (hadPrevious) rmSync(previous, { recursive: true, force: true });
+        return report;
+      } finally {
+        model.dispose();
+      }
+    } finally {
+      tokenizer.dispose();
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+export function formatDuration(seconds: number): string {
+  const whole = Math.max(0, Math.round(seconds));
+  const minutes = Math.floor(whole / 60);
+  return `${minutes}:${String(whole % 60).padStart(2, '0')}`;
+}
