@@ -19,6 +19,7 @@ export type { WorldBenchmarkOptions } from './world-benchmark';
 export { summarizeQueries } from './world-metrics';
 export type { QuerySummary } from './world-metrics';
 export { createRandom } from './world-random';
+export { builtinModelDirectory } from './world-model';
 export type { Random } from './world-random';
 
 export default function world(): PluginV1 {
