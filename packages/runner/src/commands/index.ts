@@ -7,6 +7,7 @@ import { registerEvalCommand } from './eval';
 import { registerGenerateCommand } from './generate';
 import { registerNewCommand } from './new';
 import { registerPluginsCommand } from './plugins';
+import { registerPretrainCommand } from './pretrain';
 import { registerRunCommand } from './run';
 import { registerScoreCommand } from './score';
 import { registerTokenizeCommand } from './tokenize';
@@ -20,5 +21,6 @@ export const commandRegistrations: ((program: Command) => void)[] = [
   registerGenerateCommand,
   registerScoreCommand,
   registerTokenizeCommand,
+  registerPretrainCommand,
   registerNewCommand,
 ];

@@ -1,0 +1,104 @@
+// `lsp pretrain`: produces the built-in world's small model (tokenizer, weights, pretrain.json) with progress on
+// the terminal. The logic is @lsp/pretrain's runPretraining; this file parses flags and prints.
+import { ConfigError } from '@lsp/core';
+import { formatDuration, runPretraining, type PretrainProgress, type PretrainReport } from '@lsp/pretrain';
+import { builtinModelDirectory } from '@lsp/world';
+import type { Command } from 'commander';
+import { parseInteger, parseNumber } from './shared-options';
+import { openModelDevice } from './score';
+
+interface PretrainFlags {
+  out?: string;
+  steps: number;
+  minutes?: number;
+  seed?: number;
+  backend?: string;
+  batchSize: number;
+  learningRate: number;
+  hiddenSize: number;
+  layers: number;
+  heads: number;
+  intermediateSize: number;
+  vocabSize: number;
+  dtype: string;
+  evaluate: boolean;
+}
+
+function printProgress(progress: PretrainProgress): void {
+  const width = String(progress.steps).length;
+  process.stderr.write(
+    `step ${String(progress.step).padStart(width)}/${progress.steps}  loss ${progress.loss.toFixed(4)} (solver ${progress.solverLoss.toFixed(4)})  lr ${progress.learningRate.toExponential(2)}  ` +
+      `${Math.round(progress.tokensPerSecond)} tok/s  elapsed ${formatDuration(progress.elapsedSeconds)}  left ${formatDuration(progress.remainingSeconds)}\n`,
+  );
+}
+
+function printReport(report: PretrainReport): void {
+  const lines = [
+    `model: ${report.directory}`,
+    `  ${(report.parameters / 1e6).toFixed(2)}M parameters (${report.dtype}), vocabulary ${report.vocabularySize}, ${report.steps} steps of ${report.batchSize} in ${formatDuration(report.seconds)}, ${Math.round(report.tokensPerSecond)} tokens/s`,
+    `  loss ${report.initialLoss.toFixed(3)} -> ${report.finalLoss.toFixed(3)} (solver answers ${report.finalSolverLoss.toFixed(3)})`,
+  ];
+  if (report.heldOut) {
+    const { scores } = report.heldOut;
+    const levels = Object.keys(scores).filter((key) => key.startsWith('level-')).map((key) => `${key.slice(6)}: ${(100 * scores[key]!).toFixed(0)}%`);
+    lines.push(`  held-out accuracy (greedy): overall ${(100 * scores.overall!).toFixed(1)}%  by level ${levels.join('  ')}`);
+  }
+  for (const challenger of report.challenger ?? []) {
+    const shown = challenger.samples.slice(0, 4).map((sample) => JSON.stringify(sample.text)).join(', ');
+    lines.push(`  challenger (temperature ${challenger.temperature}): ${(100 * challenger.validFraction).toFixed(0)}% valid of ${challenger.samples.length}, mean level ${challenger.meanLevel.toFixed(2)}; e.g. ${shown}`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+export function registerPretrainCommand(program: Command): void {
+  program
+    .command('pretrain')
+    .description('train the built-in world\'s small model (tokenizer and weights) from generated tasks')
+    .option('--out <dir>', 'model folder to write (default: the built-in model, plugins/world/model)')
+    .option('--steps <n>', 'optimizer steps', parseInteger('--steps'), 3000)
+    .option('--minutes <m>', 'stop after this many minutes of training, annealing the learning rate to fit', parseNumber('--minutes'))
+    .option('--seed <s>', 'seed of the data, the tokenizer and the initial weights (default 1)', parseInteger('--seed'))
+    .option('--backend <name>', 'compute backend: wasm, auto (default), or oracle (float64 reference, slow)')
+    .option('--batch-size <n>', 'sequences per step', parseInteger('--batch-size'), 32)
+    .option('--learning-rate <lr>', 'peak AdamW learning rate (warmup, then cosine to a tenth)', parseNumber('--learning-rate'), 2e-3)
+    .option('--hidden-size <n>', 'model width', parseInteger('--hidden-size'), 192)
+    .option('--layers <n>', 'transformer layers', parseInteger('--layers'), 4)
+    .option('--heads <n>', 'attention heads', parseInteger('--heads'), 6)
+    .option('--intermediate-size <n>', 'SwiGLU width', parseInteger('--intermediate-size'), 512)
+    .option('--vocab-size <n>', 'tokenizer vocabulary (260: bytes and special tokens, no merges)', parseInteger('--vocab-size'), 260)
+    .option('--dtype <type>', 'storage of the saved weights: f16 or f32 (training is f32 either way)', 'f16')
+    .option('--no-evaluate', 'skip the held-out evaluation and Challenger samples')
+    .action(async (_flags: unknown, command: Command) => {
+      // --out, --seed and --backend are also the root's (for `lsp run`): read them merged with the root's.
+      const flags = command.optsWithGlobals() as PretrainFlags;
+      if (flags.dtype !== 'f16' && flags.dtype !== 'f32') throw new ConfigError(`--dtype must be f16 or f32, got "${flags.dtype}"`);
+      if (flags.minutes !== undefined && !(flags.minutes > 0)) throw new ConfigError(`--minutes must be positive, got ${flags.minutes}`);
+      const backend = flags.backend ?? 'auto';
+      if (!['wasm', 'auto', 'oracle', 'webgpu'].includes(backend)) {
+        throw new ConfigError(`--backend must be wasm, auto, webgpu or oracle, got "${backend}"`);
+      }
+      const device = await openModelDevice(backend);
+      try {
+        const out = flags.out ?? builtinModelDirectory();
+        process.stderr.write(`pretraining the world model into ${out} on ${device.info.description}\n`);
+        const report = await runPretraining({
+          outDirectory: out,
+          device,
+          steps: flags.steps,
+          ...(flags.minutes !== undefined ? { maxSeconds: flags.minutes * 60 } : {}),
+          seed: flags.seed ?? 1,
+          batchSize: flags.batchSize,
+          learningRate: flags.learningRate,
+          shape: { hiddenSize: flags.hiddenSize, layers: flags.layers, heads: flags.heads, intermediateSize: flags.intermediateSize, contextLength: 256 },
+          vocabularySize: flags.vocabSize,
+          dtype: flags.dtype === 'f16' ? 'float16' : 'float32',
+          evaluate: flags.evaluate,
+          onProgress: printProgress,
+          onNote: (note) => process.stderr.write(`${note}\n`),
+        });
+        printReport(report);
+      } finally {
+        device.dispose();
+      }
+    });
+}
