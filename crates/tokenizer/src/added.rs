@@ -33,7 +33,10 @@ pub enum Piece {
 impl AddedMatcher {
     /// `patterns` pairs each pattern with an index into the tokens list.
     pub fn new(patterns: &[(String, u32)]) -> AddedMatcher {
-        let mut nodes = vec![Node { children: Vec::new(), token: None }];
+        let mut nodes = vec![Node {
+            children: Vec::new(),
+            token: None,
+        }];
         let mut first_bytes = [false; 256];
         let mut empty = true;
         for (pattern, index) in patterns {
@@ -44,11 +47,18 @@ impl AddedMatcher {
             first_bytes[pattern.as_bytes()[0] as usize] = true;
             let mut node = 0usize;
             for &byte in pattern.as_bytes() {
-                let found = nodes[node].children.iter().find(|(key, _)| *key == byte).map(|(_, child)| *child);
+                let found = nodes[node]
+                    .children
+                    .iter()
+                    .find(|(key, _)| *key == byte)
+                    .map(|(_, child)| *child);
                 node = match found {
                     Some(child) => child as usize,
                     None => {
-                        nodes.push(Node { children: Vec::new(), token: None });
+                        nodes.push(Node {
+                            children: Vec::new(),
+                            token: None,
+                        });
                         let child = (nodes.len() - 1) as u32;
                         nodes[node].children.push((byte, child));
                         child as usize
@@ -60,7 +70,11 @@ impl AddedMatcher {
                 nodes[node].token = Some(*index);
             }
         }
-        AddedMatcher { nodes, first_bytes, empty }
+        AddedMatcher {
+            nodes,
+            first_bytes,
+            empty,
+        }
     }
 
     pub fn is_empty(&self) -> bool {

@@ -121,12 +121,24 @@ impl BpeModel {
         }
         let mut merge_map: FxHashMap<u64, u64> = new_map(merges.len() * 2);
         for (rank, (left, right)) in merges.iter().enumerate() {
-            let left_id = string_ids.get(left.as_str()).ok_or_else(|| format!("model.merges[{}]: token \"{}\" is not in model.vocab", rank, left))?;
-            let right_id = string_ids.get(right.as_str()).ok_or_else(|| format!("model.merges[{}]: token \"{}\" is not in model.vocab", rank, right))?;
+            let left_id = string_ids
+                .get(left.as_str())
+                .ok_or_else(|| format!("model.merges[{}]: token \"{}\" is not in model.vocab", rank, left))?;
+            let right_id = string_ids
+                .get(right.as_str())
+                .ok_or_else(|| format!("model.merges[{}]: token \"{}\" is not in model.vocab", rank, right))?;
             let right_text = right.strip_prefix(options.prefix.as_str()).unwrap_or(right.as_str());
             let merged = format!("{}{}", left, right_text);
-            let merged_id = string_ids.get(merged.as_str()).ok_or_else(|| format!("model.merges[{}]: merged token \"{}\" is not in model.vocab", rank, merged))?;
-            merge_map.insert(((*left_id as u64) << 32) | *right_id as u64, ((rank as u64) << 32) | *merged_id as u64);
+            let merged_id = string_ids.get(merged.as_str()).ok_or_else(|| {
+                format!(
+                    "model.merges[{}]: merged token \"{}\" is not in model.vocab",
+                    rank, merged
+                )
+            })?;
+            merge_map.insert(
+                ((*left_id as u64) << 32) | *right_id as u64,
+                ((rank as u64) << 32) | *merged_id as u64,
+            );
         }
         let mut byte_ids = [None; 256];
         let mut fallback_ids = [None; 256];
@@ -137,7 +149,11 @@ impl BpeModel {
             fallback_ids[byte] = string_ids.get(format!("<0x{:02X}>", byte).as_str()).copied();
         }
         let unk_id = match &options.unk_token {
-            Some(token) => Some(*string_ids.get(token.as_str()).ok_or_else(|| format!("model.unk_token \"{}\" is not in model.vocab", token))?),
+            Some(token) => Some(
+                *string_ids
+                    .get(token.as_str())
+                    .ok_or_else(|| format!("model.unk_token \"{}\" is not in model.vocab", token))?,
+            ),
             None => None,
         };
         let split_at_metaspace = !options.byte_level
@@ -179,7 +195,10 @@ impl BpeModel {
             let mut index = 1;
             while index + METASPACE.len() <= word.len() {
                 // A cut before each U+2581 that follows another character (UTF-8: E2 96 81).
-                if word[index] == METASPACE[0] && &word[index..index + METASPACE.len()] == METASPACE && !word[..index].ends_with(METASPACE) {
+                if word[index] == METASPACE[0]
+                    && &word[index..index + METASPACE.len()] == METASPACE
+                    && !word[..index].ends_with(METASPACE)
+                {
                     self.tokenize_word(&word[start..index], out);
                     start = index;
                     index += METASPACE.len();
@@ -210,7 +229,10 @@ impl BpeModel {
         let start = out.len();
         self.merge_word(word, out);
         if word.len() < CACHE_MAX_WORD && self.cache.len() < CACHE_CAPACITY {
-            self.cache.insert(word.to_vec().into_boxed_slice(), out[start..].to_vec().into_boxed_slice());
+            self.cache.insert(
+                word.to_vec().into_boxed_slice(),
+                out[start..].to_vec().into_boxed_slice(),
+            );
         }
     }
 
@@ -335,7 +357,11 @@ impl BpeModel {
             .map(|(index, &id)| Symbol {
                 id,
                 previous: index as i32 - 1,
-                next: if index + 1 < initial.len() { index as i32 + 1 } else { -1 },
+                next: if index + 1 < initial.len() {
+                    index as i32 + 1
+                } else {
+                    -1
+                },
                 alive: true,
             })
             .collect();

@@ -32,7 +32,8 @@ impl<'a> Reader<'a> {
         if end > self.bytes.len() {
             return Err("tokenizer description is truncated".to_string());
         }
-        let text = std::str::from_utf8(&self.bytes[self.position..end]).map_err(|_| "tokenizer description holds invalid UTF-8".to_string())?;
+        let text = std::str::from_utf8(&self.bytes[self.position..end])
+            .map_err(|_| "tokenizer description holds invalid UTF-8".to_string())?;
         self.position = end;
         Ok(text.to_string())
     }

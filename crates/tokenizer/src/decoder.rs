@@ -5,11 +5,21 @@ use crate::pretokenizer::PrependScheme;
 
 pub enum Decoder {
     ByteLevel,
-    Metaspace { replacement: char, prepend_scheme: PrependScheme },
+    Metaspace {
+        replacement: char,
+        prepend_scheme: PrependScheme,
+    },
     ByteFallback,
     Fuse,
-    Strip { content: char, start: usize, stop: usize },
-    Replace { pattern: String, content: String },
+    Strip {
+        content: char,
+        start: usize,
+        stop: usize,
+    },
+    Replace {
+        pattern: String,
+        content: String,
+    },
 }
 
 /// Raw bytes of a token as the ByteLevel decoder sees it: mapped chars back to bytes, or the UTF-8 itself
@@ -53,7 +63,10 @@ impl Decoder {
                 }
                 vec![String::from_utf8_lossy(&bytes).into_owned()]
             }
-            Decoder::Metaspace { replacement, prepend_scheme } => tokens
+            Decoder::Metaspace {
+                replacement,
+                prepend_scheme,
+            } => tokens
                 .iter()
                 .enumerate()
                 .map(|(index, token)| {
@@ -119,7 +132,13 @@ impl Decoder {
                 .collect(),
             Decoder::Replace { pattern, content } => tokens
                 .into_iter()
-                .map(|token| if pattern.is_empty() { token } else { token.replace(pattern.as_str(), content) })
+                .map(|token| {
+                    if pattern.is_empty() {
+                        token
+                    } else {
+                        token.replace(pattern.as_str(), content)
+                    }
+                })
                 .collect(),
         }
     }

@@ -12,6 +12,7 @@ pub mod pretokenizer;
 pub mod tokenizer;
 pub mod trainer;
 pub mod unicode;
+#[rustfmt::skip]
 mod unicode_tables;
 
 use tokenizer::Tokenizer;
@@ -40,7 +41,11 @@ fn install_panic_hook() {
 }
 
 fn tokenizer_at(handle: u32) -> Option<&'static mut Tokenizer> {
-    unsafe { TOKENIZERS.get_mut(handle.wrapping_sub(1) as usize).and_then(|slot| slot.as_deref_mut()) }
+    unsafe {
+        TOKENIZERS
+            .get_mut(handle.wrapping_sub(1) as usize)
+            .and_then(|slot| slot.as_deref_mut())
+    }
 }
 
 unsafe fn bytes<'a>(pointer: *const u8, length: usize) -> &'a [u8] {
@@ -168,7 +173,11 @@ pub unsafe extern "C" fn tk_encode_batch(
         }
     };
     let all = bytes(pointer, length);
-    let lengths = if count == 0 { &[][..] } else { std::slice::from_raw_parts(lengths, count) };
+    let lengths = if count == 0 {
+        &[][..]
+    } else {
+        std::slice::from_raw_parts(lengths, count)
+    };
     let mut counts = Vec::with_capacity(count);
     let mut ids = Vec::with_capacity(length / 3 + 4);
     let mut start = 0usize;
@@ -207,7 +216,11 @@ pub unsafe extern "C" fn tk_decode(handle: u32, pointer: *const u32, count: usiz
             return -1;
         }
     };
-    let ids = if count == 0 { &[][..] } else { std::slice::from_raw_parts(pointer, count) };
+    let ids = if count == 0 {
+        &[][..]
+    } else {
+        std::slice::from_raw_parts(pointer, count)
+    };
     match tokenizer.decode(ids, skip_special_tokens != 0) {
         Ok(text) => {
             RESULT = text.into_bytes();
@@ -236,7 +249,9 @@ pub unsafe extern "C" fn tk_token_to_id(handle: u32, pointer: *const u8, length:
 /// The token string of an id in the result buffer; returns its length, or -1.
 #[no_mangle]
 pub extern "C" fn tk_id_to_token(handle: u32, id: u32) -> i32 {
-    let token = tokenizer_at(handle).and_then(|tokenizer| tokenizer.id_to_token(id)).map(|token| token.as_bytes().to_vec());
+    let token = tokenizer_at(handle)
+        .and_then(|tokenizer| tokenizer.id_to_token(id))
+        .map(|token| token.as_bytes().to_vec());
     match token {
         Some(token) => unsafe {
             RESULT = token;
@@ -271,13 +286,25 @@ pub unsafe extern "C" fn tk_train_byte_level_bpe(
             if end > all.len() {
                 return Err("lengths exceed the text".to_string());
             }
-            texts.push(std::str::from_utf8(&all[start..end]).map_err(|_| "text is not valid UTF-8".to_string())?.to_string());
+            texts.push(
+                std::str::from_utf8(&all[start..end])
+                    .map_err(|_| "text is not valid UTF-8".to_string())?
+                    .to_string(),
+            );
             start = end;
         }
         Ok(texts)
     };
-    let text_lengths = if count == 0 { &[][..] } else { std::slice::from_raw_parts(lengths, count) };
-    let special_text_lengths = if special_count == 0 { &[][..] } else { std::slice::from_raw_parts(special_lengths, special_count) };
+    let text_lengths = if count == 0 {
+        &[][..]
+    } else {
+        std::slice::from_raw_parts(lengths, count)
+    };
+    let special_text_lengths = if special_count == 0 {
+        &[][..]
+    } else {
+        std::slice::from_raw_parts(special_lengths, special_count)
+    };
     let result = split(bytes(pointer, length), text_lengths).and_then(|texts| {
         let specials = split(bytes(specials_pointer, specials_length), special_text_lengths)?;
         trainer::train_byte_level_bpe(&texts, &specials, vocab_size as usize, min_frequency as u64)

@@ -1,13 +1,18 @@
 // Normalizers of tokenizer.json (NFC, NFD, NFKC, NFKD, Lowercase, Strip, Prepend, Replace), applied in order to
 // each piece of text between added tokens. Offsets are not tracked: the API returns ids only.
 use crate::unicode::{class, UNASSIGNED_IN_9};
-use unicode_normalization::{is_nfc_quick, is_nfd_quick, is_nfkc_quick, is_nfkd_quick, IsNormalized, UnicodeNormalization};
+use unicode_normalization::{
+    is_nfc_quick, is_nfd_quick, is_nfkc_quick, is_nfkd_quick, IsNormalized, UnicodeNormalization,
+};
 
 /// Normalizes like Hugging Face, whose tables are Unicode 9.0: a character unassigned in 9.0 is kept as it is and,
 /// being a starter that composes with nothing, cuts the text into runs that normalize independently. Newer tables
 /// give the same result as 9.0's on characters 9.0 had (normalization stability), so each run uses them.
 fn normalize_as_unicode_9(text: &str, form: fn(&str) -> String) -> String {
-    if !text.chars().any(|character| class(character as u32) & UNASSIGNED_IN_9 != 0) {
+    if !text
+        .chars()
+        .any(|character| class(character as u32) & UNASSIGNED_IN_9 != 0)
+    {
         return form(text);
     }
     let mut result = String::with_capacity(text.len());
@@ -42,28 +47,52 @@ impl Normalizer {
                 if text.bytes().all(|byte| byte < 0xCC) {
                     text
                 } else {
-                    normalize_as_unicode_9(&text, |run| if is_nfc_quick(run.chars()) == IsNormalized::Yes { run.to_string() } else { run.nfc().collect() })
+                    normalize_as_unicode_9(&text, |run| {
+                        if is_nfc_quick(run.chars()) == IsNormalized::Yes {
+                            run.to_string()
+                        } else {
+                            run.nfc().collect()
+                        }
+                    })
                 }
             }
             Normalizer::Nfd => {
                 if text.is_ascii() {
                     text
                 } else {
-                    normalize_as_unicode_9(&text, |run| if is_nfd_quick(run.chars()) == IsNormalized::Yes { run.to_string() } else { run.nfd().collect() })
+                    normalize_as_unicode_9(&text, |run| {
+                        if is_nfd_quick(run.chars()) == IsNormalized::Yes {
+                            run.to_string()
+                        } else {
+                            run.nfd().collect()
+                        }
+                    })
                 }
             }
             Normalizer::Nfkc => {
                 if text.is_ascii() {
                     text
                 } else {
-                    normalize_as_unicode_9(&text, |run| if is_nfkc_quick(run.chars()) == IsNormalized::Yes { run.to_string() } else { run.nfkc().collect() })
+                    normalize_as_unicode_9(&text, |run| {
+                        if is_nfkc_quick(run.chars()) == IsNormalized::Yes {
+                            run.to_string()
+                        } else {
+                            run.nfkc().collect()
+                        }
+                    })
                 }
             }
             Normalizer::Nfkd => {
                 if text.is_ascii() {
                     text
                 } else {
-                    normalize_as_unicode_9(&text, |run| if is_nfkd_quick(run.chars()) == IsNormalized::Yes { run.to_string() } else { run.nfkd().collect() })
+                    normalize_as_unicode_9(&text, |run| {
+                        if is_nfkd_quick(run.chars()) == IsNormalized::Yes {
+                            run.to_string()
+                        } else {
+                            run.nfkd().collect()
+                        }
+                    })
                 }
             }
             // Per character, as Hugging Face does (no final-sigma context).

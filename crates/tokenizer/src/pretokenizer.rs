@@ -34,12 +34,27 @@ pub enum SplitPattern {
 }
 
 pub enum PreTokenizer {
-    Split { pattern: SplitPattern, behavior: Behavior, invert: bool },
+    Split {
+        pattern: SplitPattern,
+        behavior: Behavior,
+        invert: bool,
+    },
     /// Byte-level: its regex split (optional) and prefix space; the byte mapping itself is the model's job.
-    ByteLevel { add_prefix_space: bool, use_regex: bool },
-    Metaspace { replacement: char, prepend_scheme: PrependScheme, split: bool },
-    Digits { individual: bool },
-    Punctuation { behavior: Behavior },
+    ByteLevel {
+        add_prefix_space: bool,
+        use_regex: bool,
+    },
+    Metaspace {
+        replacement: char,
+        prepend_scheme: PrependScheme,
+        split: bool,
+    },
+    Digits {
+        individual: bool,
+    },
+    Punctuation {
+        behavior: Behavior,
+    },
     Whitespace,
     WhitespaceSplit,
 }
@@ -395,22 +410,43 @@ impl PreTokenizer {
         let mut out = Vec::with_capacity(pieces.len());
         for (index, piece) in pieces.into_iter().enumerate() {
             match self {
-                PreTokenizer::Split { pattern, behavior, invert } => {
+                PreTokenizer::Split {
+                    pattern,
+                    behavior,
+                    invert,
+                } => {
                     let spans = match pattern {
                         SplitPattern::Regex(regex) => regex_spans(&piece, *regex),
                         SplitPattern::Literal(literal) => literal_spans(&piece, literal),
                     };
                     split_spans(&piece, &spans, *behavior, *invert, &mut out);
                 }
-                PreTokenizer::ByteLevel { add_prefix_space, use_regex } => {
-                    let piece = if *add_prefix_space && !piece.starts_with(' ') { format!(" {}", piece) } else { piece };
+                PreTokenizer::ByteLevel {
+                    add_prefix_space,
+                    use_regex,
+                } => {
+                    let piece = if *add_prefix_space && !piece.starts_with(' ') {
+                        format!(" {}", piece)
+                    } else {
+                        piece
+                    };
                     if *use_regex {
-                        split_spans(&piece, &regex_spans(&piece, KnownRegex::Gpt2), Behavior::Isolated, false, &mut out);
+                        split_spans(
+                            &piece,
+                            &regex_spans(&piece, KnownRegex::Gpt2),
+                            Behavior::Isolated,
+                            false,
+                            &mut out,
+                        );
                     } else if !piece.is_empty() {
                         out.push(piece);
                     }
                 }
-                PreTokenizer::Metaspace { replacement, prepend_scheme, split } => {
+                PreTokenizer::Metaspace {
+                    replacement,
+                    prepend_scheme,
+                    split,
+                } => {
                     let mut replaced = piece.replace(' ', &replacement.to_string());
                     let prepend = match prepend_scheme {
                         PrependScheme::Always => true,
@@ -430,7 +466,11 @@ impl PreTokenizer {
                 }
                 PreTokenizer::Digits { individual } => {
                     let spans = char_spans(&piece, |character| character.is_numeric());
-                    let behavior = if *individual { Behavior::Isolated } else { Behavior::Contiguous };
+                    let behavior = if *individual {
+                        Behavior::Isolated
+                    } else {
+                        Behavior::Contiguous
+                    };
                     split_spans(&piece, &spans, behavior, false, &mut out);
                 }
                 PreTokenizer::Punctuation { behavior } => {

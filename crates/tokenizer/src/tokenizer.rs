@@ -59,9 +59,15 @@ impl Tokenizer {
                 3 => Normalizer::Nfkc,
                 4 => Normalizer::Nfkd,
                 5 => Normalizer::Lowercase,
-                6 => Normalizer::Strip { left: reader.bool()?, right: reader.bool()? },
+                6 => Normalizer::Strip {
+                    left: reader.bool()?,
+                    right: reader.bool()?,
+                },
                 7 => Normalizer::Prepend(reader.string()?),
-                8 => Normalizer::Replace { pattern: reader.string()?, content: reader.string()? },
+                8 => Normalizer::Replace {
+                    pattern: reader.string()?,
+                    content: reader.string()?,
+                },
                 kind => return Err(format!("unknown normalizer kind {}", kind)),
             });
         }
@@ -72,25 +78,40 @@ impl Tokenizer {
                     let pattern = match reader.u32()? {
                         0 => SplitPattern::Literal(reader.string()?),
                         1 => SplitPattern::Regex(KnownRegex::Gpt2),
-                        2 => SplitPattern::Regex(KnownRegex::Llama3 { max_digits: reader.u32()? as usize }),
+                        2 => SplitPattern::Regex(KnownRegex::Llama3 {
+                            max_digits: reader.u32()? as usize,
+                        }),
                         kind => return Err(format!("unknown split pattern kind {}", kind)),
                     };
-                    PreTokenizer::Split { pattern, behavior: behavior(reader.u32()?)?, invert: reader.bool()? }
+                    PreTokenizer::Split {
+                        pattern,
+                        behavior: behavior(reader.u32()?)?,
+                        invert: reader.bool()?,
+                    }
                 }
-                2 => PreTokenizer::ByteLevel { add_prefix_space: reader.bool()?, use_regex: reader.bool()? },
+                2 => PreTokenizer::ByteLevel {
+                    add_prefix_space: reader.bool()?,
+                    use_regex: reader.bool()?,
+                },
                 3 => PreTokenizer::Metaspace {
                     replacement: reader.char()?,
                     prepend_scheme: prepend_scheme(reader.u32()?)?,
                     split: reader.bool()?,
                 },
-                4 => PreTokenizer::Digits { individual: reader.bool()? },
-                5 => PreTokenizer::Punctuation { behavior: behavior(reader.u32()?)? },
+                4 => PreTokenizer::Digits {
+                    individual: reader.bool()?,
+                },
+                5 => PreTokenizer::Punctuation {
+                    behavior: behavior(reader.u32()?)?,
+                },
                 6 => PreTokenizer::Whitespace,
                 7 => PreTokenizer::WhitespaceSplit,
                 kind => return Err(format!("unknown pre-tokenizer kind {}", kind)),
             });
         }
-        let byte_level = pre_tokenizers.iter().any(|step| matches!(step, PreTokenizer::ByteLevel { .. }));
+        let byte_level = pre_tokenizers
+            .iter()
+            .any(|step| matches!(step, PreTokenizer::ByteLevel { .. }));
         // Model: vocab, merges, options.
         let vocab_count = reader.u32()? as usize;
         let mut vocab = Vec::with_capacity(vocab_count);
@@ -174,11 +195,21 @@ impl Tokenizer {
         for _ in 0..reader.u32()? {
             decoders.push(match reader.u32()? {
                 1 => Decoder::ByteLevel,
-                2 => Decoder::Metaspace { replacement: reader.char()?, prepend_scheme: prepend_scheme(reader.u32()?)? },
+                2 => Decoder::Metaspace {
+                    replacement: reader.char()?,
+                    prepend_scheme: prepend_scheme(reader.u32()?)?,
+                },
                 3 => Decoder::ByteFallback,
                 4 => Decoder::Fuse,
-                5 => Decoder::Strip { content: reader.char()?, start: reader.u32()? as usize, stop: reader.u32()? as usize },
-                6 => Decoder::Replace { pattern: reader.string()?, content: reader.string()? },
+                5 => Decoder::Strip {
+                    content: reader.char()?,
+                    start: reader.u32()? as usize,
+                    stop: reader.u32()? as usize,
+                },
+                6 => Decoder::Replace {
+                    pattern: reader.string()?,
+                    content: reader.string()?,
+                },
                 kind => return Err(format!("unknown decoder kind {}", kind)),
             });
         }
@@ -200,12 +231,23 @@ impl Tokenizer {
         }
 
         let mut core: Vec<&PreTokenizer> = pre_tokenizers.iter().collect();
-        if let Some(PreTokenizer::ByteLevel { add_prefix_space: false, use_regex: false }) = core.last() {
+        if let Some(PreTokenizer::ByteLevel {
+            add_prefix_space: false,
+            use_regex: false,
+        }) = core.last()
+        {
             core.pop();
         }
         let fast_regex = match core.as_slice() {
-            [PreTokenizer::Split { pattern: SplitPattern::Regex(regex), behavior: Behavior::Isolated, invert: false }] => Some(*regex),
-            [PreTokenizer::ByteLevel { add_prefix_space: false, use_regex: true }] => Some(KnownRegex::Gpt2),
+            [PreTokenizer::Split {
+                pattern: SplitPattern::Regex(regex),
+                behavior: Behavior::Isolated,
+                invert: false,
+            }] => Some(*regex),
+            [PreTokenizer::ByteLevel {
+                add_prefix_space: false,
+                use_regex: true,
+            }] => Some(KnownRegex::Gpt2),
             _ => None,
         };
         let decode_bytes = if decoders.len() == 1 && matches!(decoders[0], Decoder::ByteLevel) {
@@ -314,16 +356,25 @@ impl Tokenizer {
             let token = &self.added[index];
             return Some((token.content.as_str(), token.special));
         }
-        self.model_tokens.get(id as usize).and_then(|token| token.as_deref()).map(|token| (token, false))
+        self.model_tokens
+            .get(id as usize)
+            .and_then(|token| token.as_deref())
+            .map(|token| (token, false))
     }
 
     pub fn decode(&self, ids: &[u32], skip_special_tokens: bool) -> Result<String, String> {
         for &id in ids {
             if self.token_of(id).is_none() {
-                return Err(format!("id {} is out of range: this tokenizer has no token with that id (vocabulary size {})", id, self.vocab_size));
+                return Err(format!(
+                    "id {} is out of range: this tokenizer has no token with that id (vocabulary size {})",
+                    id, self.vocab_size
+                ));
             }
         }
-        let kept = ids.iter().copied().filter(|&id| !(skip_special_tokens && self.token_of(id).map(|(_, special)| special).unwrap_or(false)));
+        let kept = ids
+            .iter()
+            .copied()
+            .filter(|&id| !(skip_special_tokens && self.token_of(id).map(|(_, special)| special).unwrap_or(false)));
         if let Some(table) = &self.decode_bytes {
             let mut bytes = Vec::with_capacity(ids.len() * 4);
             for id in kept {

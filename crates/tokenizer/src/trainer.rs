@@ -25,7 +25,12 @@ fn pair_key(left: u32, right: u32) -> u64 {
     ((left as u64) << 32) | right as u64
 }
 
-pub fn train_byte_level_bpe(texts: &[String], specials: &[String], vocab_size: usize, min_frequency: u64) -> Result<String, String> {
+pub fn train_byte_level_bpe(
+    texts: &[String],
+    specials: &[String],
+    vocab_size: usize,
+    min_frequency: u64,
+) -> Result<String, String> {
     if vocab_size < specials.len() + 256 {
         return Err(format!(
             "vocabulary size {} is smaller than the 256 byte tokens plus {} special tokens",
@@ -72,7 +77,10 @@ pub fn train_byte_level_bpe(texts: &[String], specials: &[String], vocab_size: u
         }
     }
     // Max-heap of (count, smallest pair first on ties); stale entries are re-checked when popped.
-    let mut heap: BinaryHeap<(i64, std::cmp::Reverse<u64>)> = pair_counts.iter().map(|(&key, &count)| (count, std::cmp::Reverse(key))).collect();
+    let mut heap: BinaryHeap<(i64, std::cmp::Reverse<u64>)> = pair_counts
+        .iter()
+        .map(|(&key, &count)| (count, std::cmp::Reverse(key)))
+        .collect();
     let mut merges: Vec<(u32, u32)> = Vec::new();
     while (special_count as usize) + tokens.len() < vocab_size {
         let (count, key) = match heap.pop() {
@@ -155,7 +163,12 @@ pub fn train_byte_level_bpe(texts: &[String], specials: &[String], vocab_size: u
 
     // tokenizer.json, token text in GPT-2's byte-level chars.
     let table = byte_to_char_table();
-    let visible = |bytes: &[u8]| -> String { bytes.iter().map(|&byte| char::from_u32(table[byte as usize]).unwrap()).collect() };
+    let visible = |bytes: &[u8]| -> String {
+        bytes
+            .iter()
+            .map(|&byte| char::from_u32(table[byte as usize]).unwrap())
+            .collect()
+    };
     let mut json = String::with_capacity(64 * tokens.len());
     json.push_str("{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":[");
     for (index, special) in specials.iter().enumerate() {
@@ -164,12 +177,16 @@ pub fn train_byte_level_bpe(texts: &[String], specials: &[String], vocab_size: u
         }
         json.push_str(&format!("{{\"id\":{},\"content\":", index));
         json_string(special, &mut json);
-        json.push_str(",\"single_word\":false,\"lstrip\":false,\"rstrip\":false,\"normalized\":false,\"special\":true}");
+        json.push_str(
+            ",\"single_word\":false,\"lstrip\":false,\"rstrip\":false,\"normalized\":false,\"special\":true}",
+        );
     }
     json.push_str("],\"normalizer\":null,");
     json.push_str("\"pre_tokenizer\":{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"trim_offsets\":true,\"use_regex\":true},");
     json.push_str("\"post_processor\":{\"type\":\"ByteLevel\",\"add_prefix_space\":true,\"trim_offsets\":false,\"use_regex\":true},");
-    json.push_str("\"decoder\":{\"type\":\"ByteLevel\",\"add_prefix_space\":true,\"trim_offsets\":true,\"use_regex\":true},");
+    json.push_str(
+        "\"decoder\":{\"type\":\"ByteLevel\",\"add_prefix_space\":true,\"trim_offsets\":true,\"use_regex\":true},",
+    );
     json.push_str("\"model\":{\"type\":\"BPE\",\"dropout\":null,\"unk_token\":null,\"continuing_subword_prefix\":null,\"end_of_word_suffix\":null,\"fuse_unk\":false,\"byte_fallback\":false,\"ignore_merges\":false,\"vocab\":{");
     let mut first = true;
     for (index, special) in specials.iter().enumerate() {
