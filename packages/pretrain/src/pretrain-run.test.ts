@@ -94,6 +94,25 @@ describe('runPretraining on a tiny model', () => {
     }
   }, 20_000);
 
+  test('training continues from a folder with its tokenizer and shape', async () => {
+    const device = await createWasmDevice({ threads: 2 });
+    const continued = join(root, 'continued');
+    try {
+      const again = await runPretraining({
+        outDirectory: continued, device, steps: 20, seed: 6, batchSize: 16, learningRate: 1e-3, progressSeconds: 0,
+        fromDirectory: out, evaluate: false,
+      });
+      expect(again.continuedFrom).toEqual({ directory: out, steps: 60, seconds: report.seconds });
+      expect(again.shape.hiddenSize).toBe(32);
+      expect(readFileSync(join(continued, 'tokenizer.json'), 'utf8')).toBe(readFileSync(join(out, 'tokenizer.json'), 'utf8'));
+      // It starts where the first run ended, not from a fresh model's loss of about ln(260) = 5.6.
+      expect(again.losses[0]!.loss).toBeLessThan(report.losses[0]!.loss - 0.5);
+    } finally {
+      device.dispose();
+      rmSync(continued, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   test('bad settings are refused with one line before any work', async () => {
     const device = await createWasmDevice({ threads: 1 });
     try {

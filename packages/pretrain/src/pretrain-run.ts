@@ -1,9 +1,9 @@
 // `lsp pretrain`'s logic: tokenizer, initial weights, supervised training on the world's examples (completion
 // tokens only), held-out evaluation, and the finished folder renamed into place only when everything succeeded.
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { InvalidInputError, type DeviceV1 } from '@lsp/core';
-import { loadModel } from '@lsp/model';
+import { loadModel, parseModelConfig, readModelConfig } from '@lsp/model';
 import { loadTokenizer } from '@lsp/tokenizer-wasm';
 import { pretrainingBatches, type EncodedExample } from './pretrain-data';
 import { evaluateHeldOut, sampleChallenger, type ChallengerSamples, type HeldOutScores } from './pretrain-evaluate';
@@ -26,6 +26,11 @@ export interface PretrainOptions {
   weightDecay?: number;
   shape?: WorldModelShape;
   vocabularySize?: number;
+  /**
+   * Continue from this model folder (its tokenizer, config and weights; the optimizer starts afresh) instead of a
+   * new tokenizer and random weights. Shape, vocabulary and dtype then come from the folder.
+   */
+  fromDirectory?: string;
   /** Storage dtype of the weights in the folder (the model trains in f32 either way). */
   dtype?: 'float32' | 'float16';
   /** Evaluate on the held-out set (all of it unless `heldOutPerLevel`) and sample the Challenger. Default true. */
@@ -74,6 +79,8 @@ export interface PretrainReport {
   finalSolverLoss: number;
   losses: { step: number; loss: number; solverLoss: number }[];
   device: string;
+  /** The folder training continued from, and the steps and seconds its own pretrain.json recorded. */
+  continuedFrom?: { directory: string; steps?: number; seconds?: number };
   heldOut?: HeldOutScores;
   challenger?: ChallengerSamples[];
 }
@@ -87,8 +94,8 @@ export async function runPretraining(options: PretrainOptions): Promise<Pretrain
   const batchSize = options.batchSize ?? 32;
   const peakLearningRate = options.learningRate ?? 2e-3;
   const warmupSteps = options.warmupSteps ?? Math.min(100, Math.ceil(options.steps / 10));
-  const shape = options.shape ?? defaultWorldModelShape;
-  const dtype = options.dtype ?? 'float16';
+  let shape = options.shape ?? defaultWorldModelShape;
+  let dtype = options.dtype ?? 'float16';
   const maxSeconds = options.maxSeconds ?? 0;
   checkWhole('steps', options.steps, 1);
   checkWhole('the batch size', batchSize, 1);
@@ -108,15 +115,32 @@ export async function runPretraining(options: PretrainOptions): Promise<Pretrain
   mkdirSync(dirname(target), { recursive: true });
   mkdirSync(initial, { recursive: true });
   try {
-    const { vocabularySize } = writeWorldTokenizer(initial, { vocabularySize: options.vocabularySize ?? defaultWorldVocabularySize, seed });
+    if (options.fromDirectory === undefined) {
+      writeWorldTokenizer(initial, { vocabularySize: options.vocabularySize ?? defaultWorldVocabularySize, seed });
+    } else {
+      const from = resolve(options.fromDirectory);
+      for (const file of ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']) {
+        if (!existsSync(join(from, file))) throw new InvalidInputError(`pretrain: ${file} is missing in ${from}`, { hint: 'continue from a folder that lsp pretrain wrote' });
+        copyFileSync(join(from, file), join(initial, file));
+      }
+    }
     const tokenizer = await loadTokenizer(initial);
     try {
-      const bos = tokenizer.tokenToId(worldSpecialTokens.bos)!;
-      const eos = tokenizer.tokenToId(worldSpecialTokens.end)!;
-      const config = worldModelConfig(shape, tokenizer.vocabularySize, { bos, eos }, dtype);
+      let config: Record<string, unknown>;
+      if (options.fromDirectory === undefined) {
+        const bos = tokenizer.tokenToId(worldSpecialTokens.bos)!;
+        const eos = tokenizer.tokenToId(worldSpecialTokens.end)!;
+        config = worldModelConfig(shape, tokenizer.vocabularySize, { bos, eos }, dtype);
+        await writeInitialModel(initial, config, seed);
+      } else {
+        config = readModelConfig(initial).raw;
+        const parsed = parseModelConfig(config);
+        shape = { hiddenSize: parsed.hiddenSize, layers: parsed.layers, heads: parsed.heads, intermediateSize: parsed.intermediateSize, contextLength: parsed.maxPositionEmbeddings };
+        dtype = parsed.dtype === 'bfloat16' ? 'float16' : parsed.dtype;
+      }
       const parameters = parameterCount(config);
-      note(`tokenizer: ${tokenizer.vocabularySize} tokens (vocabulary ${vocabularySize}); model: ${(parameters / 1e6).toFixed(2)}M parameters, hidden ${shape.hiddenSize} x ${shape.layers} layers, ${dtype}`);
-      await writeInitialModel(initial, config, seed);
+      note(`tokenizer: ${tokenizer.vocabularySize} tokens; model: ${(parameters / 1e6).toFixed(2)}M parameters, hidden ${shape.hiddenSize} x ${shape.layers} layers, ${dtype}` +
+        (options.fromDirectory === undefined ? '' : ` (continued from ${resolve(options.fromDirectory)})`));
 
       const model = await loadModel(initial, { device: options.device, tokenizer });
       const losses: { step: number; loss: number; solverLoss: number }[] = [];
@@ -198,6 +222,7 @@ export async function runPretraining(options: PretrainOptions): Promise<Pretrain
           finalSolverLoss: meanOf(last.map((entry) => entry.solverLoss).filter(Number.isFinite)),
           losses, device: options.device.info.description,
         };
+        if (options.fromDirectory !== undefined) report.continuedFrom = previousRun(resolve(options.fromDirectory));
         model.dispose();
         if (options.evaluate ?? true) {
           // Measured on the folder as saved (weights rounded to its storage dtype), which is what a run loads.
@@ -228,6 +253,15 @@ export async function runPretraining(options: PretrainOptions): Promise<Pretrain
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function previousRun(directory: string): NonNullable<PretrainReport['continuedFrom']> {
+  try {
+    const previous = JSON.parse(readFileSync(join(directory, 'pretrain.json'), 'utf8')) as { steps?: number; seconds?: number };
+    return { directory, steps: previous.steps, seconds: previous.seconds };
+  } catch {
+    return { directory };
   }
 }
 
