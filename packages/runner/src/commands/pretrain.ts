@@ -22,6 +22,7 @@ interface PretrainFlags {
   vocabSize: number;
   dtype: string;
   evaluate: boolean;
+  from?: string;
 }
 
 function printProgress(progress: PretrainProgress): void {
@@ -67,6 +68,7 @@ export function registerPretrainCommand(program: Command): void {
     .option('--intermediate-size <n>', 'SwiGLU width', parseInteger('--intermediate-size'), 512)
     .option('--vocab-size <n>', 'tokenizer vocabulary (260: bytes and special tokens, no merges)', parseInteger('--vocab-size'), 260)
     .option('--dtype <type>', 'storage of the saved weights: f16 or f32 (training is f32 either way)', 'f16')
+    .option('--from <dir>', 'continue training this model folder (its tokenizer and weights) instead of starting afresh')
     .option('--no-evaluate', 'skip the held-out evaluation and Challenger samples')
     .action(async (_flags: unknown, command: Command) => {
       // --out, --seed and --backend are also the root's (for `lsp run`): read them merged with the root's.
@@ -93,6 +95,7 @@ export function registerPretrainCommand(program: Command): void {
           vocabularySize: flags.vocabSize,
           dtype: flags.dtype === 'f16' ? 'float16' : 'float32',
           evaluate: flags.evaluate,
+          ...(flags.from !== undefined ? { fromDirectory: flags.from } : {}),
           onProgress: printProgress,
           onNote: (note) => process.stderr.write(`${note}\n`),
         });
