@@ -1,7 +1,7 @@
 // Batch encoding across cores: a pool of Bun workers, each with its own wasm instance of the same tokenizer,
 // given contiguous slices of the batch; results come back in input order.
 import { availableParallelism } from 'node:os';
-import { InvalidInputError } from '@lsp/core';
+import { InvalidInputError, UnavailableError } from '@lsp/core';
 
 /** The worker's module: the .ts source under Bun's "bun" condition, the built .js in dist/ otherwise. */
 function workerUrl(): URL {
@@ -44,6 +44,11 @@ export class ParallelEncoder {
 
   /** Starts `threads` workers (default: every core) and loads the tokenizer in each. */
   static async create(path: string, threads = availableParallelism()): Promise<ParallelEncoder> {
+    if (typeof Worker === 'undefined') {
+      throw new UnavailableError('ParallelEncoder needs web Workers, which Bun provides and Node does not', {
+        hint: 'run with bun, or encode on one thread with encodeBatch',
+      });
+    }
     const workers = Array.from({ length: Math.max(1, threads) }, () => new Worker(workerUrl()));
     await Promise.all(
       workers.map(
