@@ -3,7 +3,7 @@
 // exact-ids check; then batch encoding across every core against HF's thread pool. A script that prints figures,
 // not a test. The ratio column divides by HF tokenizers' one-thread encodeBatch of the same tokenizer.
 // HF tokenizers is pinned to one thread for the one-thread rows (RAYON_NUM_THREADS must be set before it loads).
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { generateCorpus } from '../src/tokenizer-corpus';
 import { ParallelEncoder } from '../src/tokenizer-parallel';
@@ -34,9 +34,12 @@ function same(a: number[][], b: number[][]): boolean {
   return a.length === b.length && a.every((ids, index) => ids.length === b[index]!.length && ids.every((id, at) => id === b[index]![at]));
 }
 
+const loadAtStart = loadavg()[0]!;
 const rows: { name: string; model: string; rate: number; ratio?: number; exact?: string }[] = [];
 function print(): void {
-  console.log(`\ncorpus: ${corpus.length} documents, ${megabytes.toFixed(2)} MB; best of ${repeats}; ${cpus()[0]?.model ?? 'cpu'}, ${availableParallelism()} cores; Bun ${Bun.version}`);
+  // Other work on the machine changes every row; the load average says how much there was.
+  console.log(`\nload average (1 min) at start ${loadAtStart.toFixed(2)}, at end ${loadavg()[0]!.toFixed(2)}`);
+  console.log(`corpus: ${corpus.length} documents, ${megabytes.toFixed(2)} MB; best of ${repeats}; ${cpus()[0]?.model ?? 'cpu'}, ${availableParallelism()} cores; Bun ${Bun.version}`);
   console.log(`${'encoder'.padEnd(46)} ${'vocabulary'.padEnd(10)} ${'MB/s'.padStart(7)} ${'x HF'.padStart(6)}  exact ids`);
   for (const row of rows) {
     console.log(`${row.name.padEnd(46)} ${row.model.padEnd(10)} ${row.rate.toFixed(2).padStart(7)} ${(row.ratio ? row.ratio.toFixed(2) : '').padStart(6)}  ${row.exact ?? ''}`);

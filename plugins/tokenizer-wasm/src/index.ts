@@ -1,11 +1,12 @@
 // @lsp/tokenizer-wasm: Hugging Face tokenizer.json in Rust compiled to wasm32, behind the core tokenizer interface.
 import type { PluginV1, TokenizerLoaderV1 } from '@lsp/core';
+import packageJson from '../package.json';
 import { loadTokenizer } from './tokenizer-wasm';
 
 export { loadTokenizer, loadTokenizerSync, WasmTokenizer } from './tokenizer-wasm';
 export { renderChatTemplate, type TokenizerConfig } from './tokenizer-chat-template';
 
-export const tokenizerWasmVersion = '0.1.0';
+export const tokenizerWasmVersion: string = packageJson.version;
 
 /** The plugin: one tokenizer loader named 'wasm'. */
 export function tokenizerWasm(): PluginV1 {

@@ -91,6 +91,17 @@ describe('other components against the reference', () => {
       ] },
       post_processor: { type: 'RobertaProcessing', sep: ['<|end_of_text|>', 128001], cls: ['<|begin_of_text|>', 128000], trim_offsets: true, add_prefix_space: false },
     }],
+    ['Llama 3.1-style post-processor: Sequence of ByteLevel and a TemplateProcessing that adds BOS', {
+      ...llama3,
+      post_processor: { type: 'Sequence', processors: [
+        { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true },
+        { type: 'TemplateProcessing',
+          single: [{ SpecialToken: { id: '<|begin_of_text|>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+          pair: [{ SpecialToken: { id: '<|begin_of_text|>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } },
+            { SpecialToken: { id: '<|begin_of_text|>', type_id: 1 } }, { Sequence: { id: 'B', type_id: 1 } }],
+          special_tokens: { '<|begin_of_text|>': { id: '<|begin_of_text|>', ids: [128000], tokens: ['<|begin_of_text|>'] } } },
+      ] },
+    }],
     ['added tokens with lstrip, rstrip, single_word and normalized', {
       ...llama2,
       added_tokens: [
