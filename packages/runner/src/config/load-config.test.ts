@@ -30,8 +30,19 @@ describe('config validation', () => {
     expect(config.game).toBe('lsp');
     expect(config.backend).toBe('auto');
     expect(config.optimizer.maxGradientNorm).toBe(1);
-    // The game owns the defaults of N, G, beta and the learning rate (GRPO's differs from LSP's).
-    expect(config.training).toEqual({});
+    // With a model of the user's, the game owns the defaults of N, G, beta and the learning rate.
+    expect(validateConfig({ model: '/models/llama' }, {}, 'x').training).toEqual({});
+  });
+
+  test('the built-in model gets the world preset; the config and flags still win over it', () => {
+    const builtin = validateConfig(undefined, {}, 'command line');
+    expect(builtin.training.learningRate).toBe(1e-4);
+    expect(builtin.training.maxNewTokens).toBe(32);
+    const mine = validateConfig({ training: { learningRate: 5e-5 } }, { iterations: 3 }, 'lsp.config.ts');
+    expect(mine.training).toEqual({ learningRate: 5e-5, maxNewTokens: 32 });
+    expect(mine.iterations).toBe(3);
+    // A model folder of the user's gets no preset: the game's (the paper's) defaults apply.
+    expect(validateConfig({ model: '/models/llama' }, {}, 'lsp.config.ts').training).toEqual({});
   });
 
   test('command-line overrides win over the file, and undefined flags do not erase it', () => {

@@ -3,6 +3,7 @@ import { ConfigError, configSchema, type LspConfig } from '@lsp/core';
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { z } from 'zod';
+import { withBuiltinPreset } from './world-preset';
 
 export const defaultConfigFileNames = ['lsp.config.ts', 'lsp.config.js', 'lsp.config.mjs'];
 
@@ -77,7 +78,7 @@ export function validateConfig(raw: unknown, overrides: Record<string, unknown>,
   if (raw !== undefined && (typeof raw !== 'object' || raw === null || Array.isArray(raw))) {
     throw new ConfigError(`${source}: the default export must be an object`, { hint: 'use defineConfig({ ... })' });
   }
-  const merged = { ...(raw as Record<string, unknown> | undefined), ...definedEntries(overrides) };
+  const merged = withBuiltinPreset({ ...(raw as Record<string, unknown> | undefined), ...definedEntries(overrides) });
   const result = configSchema.safeParse(merged);
   if (!result.success) {
     throw new ConfigError(formatConfigIssues(source, result.error), { hint: 'see the config example in README.md' });

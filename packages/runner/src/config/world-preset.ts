@@ -1,0 +1,32 @@
+// The default experiment's settings for the built-in world model. The game's own defaults are the paper's,
+// for 3B chat models (learning rate 3e-6, 64-token answers); a 2M-parameter model trained from scratch needs a
+// larger step and its answers are short, so `model: 'builtin'` starts from these unless the config says otherwise.
+
+export const builtinWorldPreset = {
+  iterations: 60,
+  evaluateEvery: 10,
+  checkpointEvery: 10,
+  training: {
+    learningRate: 1e-4,
+    maxNewTokens: 32,
+  },
+} as const;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `base` with `override` on top, objects merged key by key (arrays and other values replaced). */
+export function mergeDeep(base: Record<string, unknown>, override: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    merged[key] = isRecord(value) && isRecord(merged[key]) ? mergeDeep(merged[key] as Record<string, unknown>, value) : value;
+  }
+  return merged;
+}
+
+/** Applies the world preset under a raw config whose model is the built-in one. */
+export function withBuiltinPreset(raw: Record<string, unknown>): Record<string, unknown> {
+  const model = raw.model ?? 'builtin';
+  return model === 'builtin' ? mergeDeep(builtinWorldPreset as unknown as Record<string, unknown>, raw) : raw;
+}
