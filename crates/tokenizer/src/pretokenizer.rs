@@ -465,7 +465,7 @@ impl PreTokenizer {
                     }
                 }
                 PreTokenizer::Digits { individual } => {
-                    let spans = char_spans(&piece, |character| character.is_numeric());
+                    let spans = char_spans(&piece, |character| crate::unicode::is_number(character as u32));
                     let behavior = if *individual {
                         Behavior::Isolated
                     } else {

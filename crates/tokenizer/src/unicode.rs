@@ -5,11 +5,11 @@ use crate::unicode_tables::{CLASS_RANGES, LOWERCASE};
 pub const LETTER: u8 = 1;
 pub const NUMBER: u8 = 2;
 pub const WHITE_SPACE: u8 = 4;
-pub const MARK: u8 = 8;
 pub const PUNCTUATION: u8 = 16;
-pub const CONNECTOR: u8 = 32;
 /// Not assigned in Unicode 9.0, the version of Hugging Face's normalization tables.
 pub const UNASSIGNED_IN_9: u8 = 64;
+/// The regex crate's Unicode `\w`: Alphabetic, marks, decimal numbers, connector punctuation, Join_Control.
+pub const WORD: u8 = 128;
 
 static mut BMP: [u8; 0x10000] = [0; 0x10000];
 static mut READY: bool = false;
@@ -97,9 +97,14 @@ pub fn is_white_space(code: u32) -> bool {
     class(code) & WHITE_SPACE != 0
 }
 
-/// The regex crate's Unicode `\w`, as used for added tokens' single_word check.
+/// The regex crate's Unicode `\w`, as used for added tokens' single_word check and the Whitespace pre-tokenizer.
 pub fn is_word(code: u32) -> bool {
-    class(code) & (LETTER | NUMBER | MARK | CONNECTOR) != 0
+    class(code) & WORD != 0
+}
+
+/// Rust's char::is_numeric (general category N), from the Unicode 16.0 tables rather than the toolchain's.
+pub fn is_number(code: u32) -> bool {
+    class(code) & NUMBER != 0
 }
 
 /// Appends the lowercase of a character as Hugging Face's Lowercase normalizer does (Unicode 16.0).

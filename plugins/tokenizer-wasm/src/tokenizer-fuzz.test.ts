@@ -2,6 +2,7 @@
 // tokens disagree most easily (apostrophes and contraction letters, every kind of white space, marks, digits,
 // special-token fragments), compared id for id with Hugging Face tokenizers.
 import { describe, expect, test } from 'bun:test';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer } from 'tokenizers';
 import { seededRandom } from './tokenizer-corpus';
@@ -54,6 +55,34 @@ describe('random strings of tricky characters', () => {
       const path = join(packagedModelFolder(name), 'tokenizer.json');
       const ours = loadTokenizerSync(path);
       expect((await compare(Tokenizer.fromFile(path), ours)).slice(0, 5)).toEqual([]);
+      ours.dispose();
+    }, 60_000);
+  }
+
+  const llama2 = JSON.parse(readFileSync(join(packagedModelFolder('llama2'), 'tokenizer.json'), 'utf8')) as Record<string, unknown>;
+  const variants: [string, Record<string, unknown>][] = [
+    ['added tokens with single_word, lstrip, rstrip and normalized', {
+      ...llama2,
+      added_tokens: [
+        ...(llama2.added_tokens as unknown[]),
+        { id: 0, content: 'ad', single_word: true, lstrip: false, rstrip: false, normalized: false, special: false },
+        { id: 0, content: 'te', single_word: false, lstrip: true, rstrip: true, normalized: false, special: true },
+        { id: 0, content: 'Ze', single_word: true, lstrip: false, rstrip: false, normalized: true, special: false },
+        { id: 0, content: '²1', single_word: false, lstrip: true, rstrip: false, normalized: false, special: false },
+      ],
+    }],
+    ['NFKC, Lowercase, Whitespace, Digits and Punctuation', {
+      ...llama2,
+      normalizer: { type: 'Sequence', normalizers: [{ type: 'NFKC' }, { type: 'Lowercase' }] },
+      pre_tokenizer: { type: 'Sequence', pretokenizers: [
+        { type: 'Whitespace' }, { type: 'Digits', individual_digits: false }, { type: 'Punctuation', behavior: 'MergedWithNext' },
+      ] },
+    }],
+  ];
+  for (const [name, json] of variants) {
+    test(`${name}: 20,000 strings as the reference`, async () => {
+      const ours = new WasmTokenizer(json);
+      expect((await compare(Tokenizer.fromString(JSON.stringify(json)), ours)).slice(0, 5)).toEqual([]);
       ours.dispose();
     }, 60_000);
   }
