@@ -45,6 +45,9 @@ describe('refusals', () => {
     const model = llama3.model as Record<string, unknown>;
     expect(refusal({ ...llama3, model: { ...model, merges: [42] } })).toStartWith('tokenizer.json: model.merges[0] must be');
     expect(refusal({ ...llama3, model: { ...model, vocab: { a: -1 } } })).toStartWith('tokenizer.json: model.vocab["a"] must be');
+    expect(refusal({ ...llama3, model: { ...model, vocab: { a: 2 ** 31 } } })).toBe(
+      'tokenizer.json: model.vocab["a"] must be an integer id from 0 to 16777215, got 2147483648',
+    );
     expect(refusal({ ...llama3, model: { ...model, merges: ['zzzq qqqz'] } })).toBe(
       'tokenizer.json: model.merges[0]: token "zzzq" is not in model.vocab',
     );

@@ -228,8 +228,9 @@ function writeModel(writer: DescriptionWriter, model: unknown): void {
   const entries = Object.entries(vocab);
   writer.u32(entries.length);
   for (const [token, id] of entries) {
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > 0x7fffffff) {
-      invalid(`model.vocab["${token}"]`, `must be a non-negative integer id, got ${JSON.stringify(id)}`);
+    // Ids index tables in wasm memory; real vocabularies stay far below 2^24.
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= 1 << 24) {
+      invalid(`model.vocab["${token}"]`, `must be an integer id from 0 to 16777215, got ${JSON.stringify(id)}`);
     }
     writer.string(token);
     writer.u32(id);
