@@ -2,6 +2,7 @@
 // given contiguous slices of the batch; results come back in input order.
 import { availableParallelism } from 'node:os';
 import { InvalidInputError, UnavailableError } from '@lsp/core';
+import { toNumbers } from './tokenizer-wasm-module';
 
 /** The worker's module: the .ts source under Bun's "bun" condition, the built .js in dist/ otherwise. */
 function workerUrl(): URL {
@@ -34,7 +35,7 @@ export class ParallelEncoder {
         const result: number[][] = [];
         let offset = 0;
         for (const length of data.lengths!) {
-          result.push(Array.from(data.flat!.subarray(offset, offset + length)));
+          result.push(toNumbers(data.flat!, offset, offset + length));
           offset += length;
         }
         pending.resolve(result);

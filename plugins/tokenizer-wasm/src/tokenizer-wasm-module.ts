@@ -151,7 +151,7 @@ export class TokenizerModule {
 
   resultU32(count: number, offset = 0): number[] {
     const pointer = this.exports.tk_result_ptr() + offset * 4;
-    if (pointer % 4 === 0) return Array.from(new Uint32Array(this.exports.memory.buffer, pointer, count));
+    if (pointer % 4 === 0) return toNumbers(new Uint32Array(this.exports.memory.buffer, pointer, count));
     const view = new DataView(this.exports.memory.buffer, pointer, count * 4);
     return Array.from({ length: count }, (_, index) => view.getUint32(index * 4, true));
   }
@@ -163,6 +163,13 @@ export class TokenizerModule {
   memoryBytes(): number {
     return this.exports.memory.buffer.byteLength;
   }
+}
+
+/** A plain array of `view[start..end)`: a preallocated loop, several times faster than Array.from in Bun. */
+export function toNumbers(view: Uint32Array, start = 0, end = view.length): number[] {
+  const numbers = new Array<number>(end - start);
+  for (let index = start; index < end; index++) numbers[index - start] = view[index]!;
+  return numbers;
 }
 
 export function utf8(text: string): Uint8Array {
