@@ -105,6 +105,19 @@ describe('other components against the reference', () => {
           special_tokens: { '<|begin_of_text|>': { id: '<|begin_of_text|>', ids: [128000], tokens: ['<|begin_of_text|>'] } } },
       ] },
     }],
+    ['no decoder (tokens joined with spaces), Metaspace never prepending, Strip at both ends', {
+      ...llama2,
+      normalizer: { type: 'Sequence', normalizers: [{ type: 'Strip', strip_left: false, strip_right: true }, { type: 'Replace', pattern: { String: 'the' }, content: 'THE' }] },
+      pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'never', split: true },
+      decoder: null,
+    }],
+    ['Replace, ByteFallback and Strip decoders with a stop count', {
+      ...llama2,
+      decoder: { type: 'Sequence', decoders: [
+        { type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' },
+        { type: 'Strip', content: ' ', start: 2, stop: 3 },
+      ] },
+    }],
     ['added tokens with lstrip, rstrip, single_word and normalized', {
       ...llama2,
       added_tokens: [
