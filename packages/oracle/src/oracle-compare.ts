@@ -253,6 +253,10 @@ export function kernelCases(seed = 1): KernelCase[] {
       queryOffset: [4, 6], keyLength: [5, 7], keyStart: [1, 0] },
     { name: 'right padding', batch: 2, queries: 7, capacity: 7, heads: 3, kvHeads: 1, headDim: 5,
       queryOffset: [0, 0], keyLength: [7, 3], keyStart: [0, 0] },
+    { name: 'longer rows than a tile, head_dim 64', batch: 2, queries: 37, capacity: 37, heads: 4, kvHeads: 2, headDim: 64,
+      queryOffset: [0, 0], keyLength: [37, 30], keyStart: [0, 5] },
+    { name: 'decode over a long cache, head_dim 128', batch: 3, queries: 1, capacity: 80, heads: 2, kvHeads: 1, headDim: 128,
+      queryOffset: [70, 79, 40], keyLength: [71, 80, 41], keyStart: [3, 0, 17] },
   ];
   for (const setting of attentionSettings) {
     add(`attention forward and backward (${setting.name})`, (random) => {
@@ -313,6 +317,45 @@ export function kernelCases(seed = 1): KernelCase[] {
       const dtable = device.allocate([vocabulary, channels]);
       device.embeddingBackward(index, device.upload(dout, [ids.length, channels]), dtable);
       return { out: await readFloats(device, out), dtable: await readFloats(device, dtable) };
+    };
+  });
+  add('rmsnorm over head_dim rows (QK-norm) and a wide row', (random) => {
+    const shapes = [[40, 10], [3, 1000]] as const;
+    const inputs = shapes.map(([rows, channels]) => ({
+      rows, channels, x: randomFloats(random, rows * channels, 3), w: randomFloats(random, channels), dout: randomFloats(random, rows * channels),
+    }));
+    return async (device) => {
+      const outputs: Record<string, Float32Array> = {};
+      for (const { rows, channels, x, w, dout } of inputs) {
+        const input = device.upload(x, [rows, channels]);
+        const weight = device.upload(w, [channels]);
+        const out = device.allocate([rows, channels]);
+        const rstd = device.allocate([rows]);
+        device.rmsnormForward(input, weight, out, rstd, 1e-6);
+        const dx = device.allocate([rows, channels]);
+        const dw = device.allocate([channels]);
+        device.rmsnormBackward(device.upload(dout, [rows, channels]), input, weight, rstd, dx, dw);
+        outputs[`out ${channels}`] = await readFloats(device, out);
+        outputs[`dx ${channels}`] = await readFloats(device, dx);
+        outputs[`dweight ${channels}`] = await readFloats(device, dw);
+      }
+      return outputs;
+    };
+  });
+  add('token log-probs over a large vocabulary', (random) => {
+    const [rows, vocabulary] = [3, 5000];
+    const logits = randomFloats(random, rows * vocabulary, 8);
+    const targets = Int32Array.from([4999, 0, 1234]);
+    const dlogprobs = randomFloats(random, rows);
+    return async (device) => {
+      const l = device.upload(logits, [rows, vocabulary]);
+      const t = device.upload(targets, [rows]);
+      const logprobs = device.allocate([rows]);
+      const lse = device.allocate([rows]);
+      device.tokenLogProbsForward(l, t, logprobs, lse);
+      const dlogits = device.allocate([rows, vocabulary]);
+      device.tokenLogProbsBackward(device.upload(dlogprobs, [rows]), l, t, lse, dlogits);
+      return { logprobs: await readFloats(device, logprobs), logSumExp: await readFloats(device, lse), dlogits: await readFloats(device, dlogits) };
     };
   });
   add('token log-probs forward and backward (ignored rows)', (random) => {
