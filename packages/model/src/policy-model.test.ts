@@ -380,3 +380,11 @@ test('a batch split into passes of similar lengths gives the log-probabilities a
     gradient.forEach((g, i) => expect(Math.abs(g - results[1]!.gradients[index]![i]!)).toBeLessThan(1e-10 * (1 + Math.abs(g))));
   });
 });
+
+test('generation stops at the end of the context with finish reason length, and a prompt that fills it is refused', async () => {
+  const { model: instance } = await model('context', { ...qwen3WithBias, max_position_embeddings: 12 }, 4);
+  const [result] = await instance.generate([{ promptIds: [1, 2, 3, 4, 5, 6, 7, 8, 9] }], { maxNewTokens: 50, temperature: 0 });
+  expect(result!.completionIds.length).toBe(3);
+  expect(result!.finishReason).toBe('length');
+  expect(instance.generate([{ promptIds: new Array(12).fill(1) }], { maxNewTokens: 5 })).rejects.toThrow(/leaves no room to generate within the model's context of 12/);
+});

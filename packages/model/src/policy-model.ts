@@ -359,11 +359,16 @@ export class LlamaModel implements PolicyModelV1 {
     if (stops.length > 0 && !this.tokenizer) {
       throw new InvalidInputError('stop sequences need the model folder\'s tokenizer, which is not loaded');
     }
-    const maxNewTokens = Math.max(0, Math.floor(options.maxNewTokens));
+    const promptLength = Math.max(...requests.map((request) => request.promptIds.length));
+    // Generation stops at the end of the context the model can attend (finish reason 'length').
+    const contextLimit = Math.min(this.config.maxPositionEmbeddings, this.config.slidingWindow ?? Number.POSITIVE_INFINITY);
+    if (promptLength >= contextLimit) {
+      throw new InvalidInputError(`a prompt of ${promptLength} tokens leaves no room to generate within the model's context of ${contextLimit}`);
+    }
+    const maxNewTokens = Math.min(Math.max(0, Math.floor(options.maxNewTokens)), contextLimit - promptLength);
     const sampling = { temperature: options.temperature ?? 1, topK: options.topK ?? 0, topP: options.topP ?? 1 };
     const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
     const randoms = requests.map((_, index) => createRandom(seed * 7919 + index));
-    const promptLength = Math.max(...requests.map((request) => request.promptIds.length));
     this.ensureContext(promptLength + maxNewTokens);
 
     const completions: number[][] = requests.map(() => []);
