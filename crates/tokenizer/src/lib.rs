@@ -9,6 +9,7 @@ pub mod decoder;
 pub mod hash;
 pub mod normalizer;
 pub mod pretokenizer;
+pub mod regex;
 pub mod tokenizer;
 pub mod trainer;
 pub mod unicode;

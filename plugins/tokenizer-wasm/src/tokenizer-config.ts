@@ -2,7 +2,8 @@
 // (crates/tokenizer/src/tokenizer.rs, from_description). Every refusal names the field and the value.
 import { InvalidInputError } from '@lsp/core';
 
-/** Regexes of real byte-level files, recognised by their exact source and run by hand-written scanners. */
+/** Regexes of real byte-level files, recognised by their exact source and run by hand-written scanners (fast);
+ * other regexes run on the crate's general engine. */
 const knownRegexes: Record<string, { kind: number; maxDigits?: number; name: string }> = {
   "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+": { kind: 1, name: 'GPT-2' },
   "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+":
@@ -182,9 +183,15 @@ function writePreTokenizers(writer: DescriptionWriter, value: unknown): void {
         const pattern = node.pattern;
         if (isObject(pattern) && typeof pattern.Regex === 'string') {
           const known = knownRegexes[pattern.Regex];
-          if (!known) refuse(`${field}.pattern.Regex`, pattern.Regex, Object.values(knownRegexes).map((regex) => `the ${regex.name} regex`));
-          writer.u32(known.kind);
-          if (known.kind === 2) writer.u32(known.maxDigits ?? 3);
+          if (known) {
+            writer.u32(known.kind);
+            if (known.kind === 2) writer.u32(known.maxDigits ?? 3);
+          } else {
+            // Any other regex goes to the crate's backtracking engine, which refuses what it cannot run exactly.
+            writer.u32(3);
+            writer.string(`${field}.pattern.Regex`);
+            writer.string(pattern.Regex);
+          }
         } else {
           writer.u32(0);
           writer.string(literalPattern(pattern, `${field}.pattern`));
