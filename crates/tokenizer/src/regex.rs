@@ -1,6 +1,6 @@
 // A small backtracking regex engine for Split patterns other than the three hand-written scanners (GPT-4o- and
 // DeepSeek-style files): Oniguruma's leftmost-first semantics over alternation, groups, (?i:...) on literals,
-// classes with \p{..} general categories, \s \d, greedy and lazy quantifiers and lookahead. Anything else is
+// classes with \p{..} general categories, \s \d \w, greedy and lazy quantifiers and lookahead. Anything else is
 // refused with the reason, so a pattern either splits exactly as Hugging Face's Oniguruma does or is not loaded.
 use crate::unicode::{decode_at, is_white_space};
 use crate::unicode_tables::{CASE_FOLDING, CATEGORY_RANGES};
@@ -426,6 +426,9 @@ impl<'a> Parser<'a> {
         Ok(match character {
             's' => Escaped::Item(Item::Space(false)),
             'S' => Escaped::Item(Item::Space(true)),
+            // Oniguruma's Unicode \w: Letter, Mark, Number and Connector_Punctuation.
+            'w' => Escaped::Item(Item::Categories(bits(&[LU, LL, LT, LM, LO, MN, MC, ME, ND, NL, NO, PC]), false)),
+            'W' => Escaped::Item(Item::Categories(bits(&[LU, LL, LT, LM, LO, MN, MC, ME, ND, NL, NO, PC]), true)),
             'd' => Escaped::Item(Item::Categories(bits(&[ND]), false)),
             'D' => Escaped::Item(Item::Categories(bits(&[ND]), true)),
             'p' | 'P' => {
@@ -475,7 +478,7 @@ impl<'a> Parser<'a> {
                 }
             }
             'u' => Escaped::Char(self.hex(4)?),
-            'w' | 'W' | 'b' | 'B' | 'A' | 'z' | 'Z' | 'G' | 'h' | 'H' | 'k' | 'K' | 'R' | 'X' | 'N' | 'O' => {
+            'b' | 'B' | 'A' | 'z' | 'Z' | 'G' | 'h' | 'H' | 'k' | 'K' | 'R' | 'X' | 'N' | 'O' => {
                 return Err(format!("the escape \\{}", character))
             }
             '0'..='9' => return Err(format!("the escape \\{}", character)),

@@ -33,9 +33,9 @@ describe('refusals', () => {
   });
 
   test('an unknown regex, model type, normalizer, decoder and post-processor are refused', () => {
-    const split = { type: 'Split', pattern: { Regex: '\\w+|(?<name>x)' }, behavior: 'Isolated', invert: false };
+    const split = { type: 'Split', pattern: { Regex: '\\d+|(?<name>x)' }, behavior: 'Isolated', invert: false };
     expect(refusal({ ...llama3, pre_tokenizer: split })).toBe(
-      'tokenizer.json: pre_tokenizer.pattern.Regex "\\w+|(?<name>x)" is not supported (this engine lacks the escape \\w)',
+      'tokenizer.json: pre_tokenizer.pattern.Regex "\\d+|(?<name>x)" is not supported (this engine lacks the group (?<)',
     );
     expect(refusal({ ...llama3, model: { type: 'Unigram', vocab: [] } })).toStartWith('tokenizer.json: model.type "Unigram" is not supported');
     expect(refusal({ ...llama3, normalizer: { type: 'BertNormalizer' } })).toStartWith('tokenizer.json: normalizer.type "BertNormalizer"');

@@ -54,6 +54,7 @@ const cases: [string, Record<string, unknown>][] = [
   ['lazy quantifiers, positive lookahead, \\d, \\P{L}, (?i:) words, intervals', withSplits([
     '\\d{2,}?|(?i:the|ſt)|[A-Za-z]+?(?=[aeiou])|\\P{L}{1,2}|.', '\\x{4e2d}|\\u00e9+',
   ], 'MergedWithPrevious')],
+  ['\\w and \\W (BERT-style word split)', withSplits(['\\w+|[^\\w\\s]+', '\\W'])],
   ['Contiguous and Removed behaviors with inverted matches', {
     ...withSplits(['\\s+'], 'Contiguous'),
     pre_tokenizer: { type: 'Sequence', pretokenizers: [
