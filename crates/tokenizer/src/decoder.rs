@@ -20,6 +20,10 @@ pub enum Decoder {
         pattern: String,
         content: String,
     },
+    ReplaceRegex {
+        regex: crate::regex::Regex,
+        content: String,
+    },
 }
 
 /// Raw bytes of a token as the ByteLevel decoder sees it: mapped chars back to bytes, or the UTF-8 itself
@@ -129,6 +133,10 @@ impl Decoder {
                         characters[start_cut..stop_cut].iter().collect()
                     }
                 })
+                .collect(),
+            Decoder::ReplaceRegex { regex, content } => tokens
+                .into_iter()
+                .map(|token| regex.replace_all(&token, content))
                 .collect(),
             Decoder::Replace { pattern, content } => tokens
                 .into_iter()

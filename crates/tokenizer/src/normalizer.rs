@@ -34,9 +34,19 @@ pub enum Normalizer {
     Nfkc,
     Nfkd,
     Lowercase,
-    Strip { left: bool, right: bool },
+    Strip {
+        left: bool,
+        right: bool,
+    },
     Prepend(String),
-    Replace { pattern: String, content: String },
+    Replace {
+        pattern: String,
+        content: String,
+    },
+    ReplaceRegex {
+        regex: crate::regex::Regex,
+        content: String,
+    },
 }
 
 impl Normalizer {
@@ -123,6 +133,7 @@ impl Normalizer {
                     result
                 }
             }
+            Normalizer::ReplaceRegex { regex, content } => regex.replace_all(&text, content),
             Normalizer::Replace { pattern, content } => {
                 if pattern.is_empty() || !text.contains(pattern.as_str()) {
                     text

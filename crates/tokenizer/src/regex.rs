@@ -427,8 +427,14 @@ impl<'a> Parser<'a> {
             's' => Escaped::Item(Item::Space(false)),
             'S' => Escaped::Item(Item::Space(true)),
             // Oniguruma's Unicode \w: Letter, Mark, Number and Connector_Punctuation.
-            'w' => Escaped::Item(Item::Categories(bits(&[LU, LL, LT, LM, LO, MN, MC, ME, ND, NL, NO, PC]), false)),
-            'W' => Escaped::Item(Item::Categories(bits(&[LU, LL, LT, LM, LO, MN, MC, ME, ND, NL, NO, PC]), true)),
+            'w' => Escaped::Item(Item::Categories(
+                bits(&[LU, LL, LT, LM, LO, MN, MC, ME, ND, NL, NO, PC]),
+                false,
+            )),
+            'W' => Escaped::Item(Item::Categories(
+                bits(&[LU, LL, LT, LM, LO, MN, MC, ME, ND, NL, NO, PC]),
+                true,
+            )),
             'd' => Escaped::Item(Item::Categories(bits(&[ND]), false)),
             'D' => Escaped::Item(Item::Categories(bits(&[ND]), true)),
             'p' | 'P' => {
@@ -760,5 +766,18 @@ impl Regex {
                 end
             };
         }
+    }
+
+    /// Every match replaced by `content`, as Hugging Face's Replace normalizer and decoder do with a regex.
+    pub fn replace_all(&self, text: &str, content: &str) -> String {
+        let mut result = String::with_capacity(text.len());
+        let mut previous = 0;
+        self.find_iter(text, |start, end| {
+            result.push_str(&text[previous..start]);
+            result.push_str(content);
+            previous = end;
+        });
+        result.push_str(&text[previous..]);
+        result
     }
 }

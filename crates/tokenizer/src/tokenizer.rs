@@ -39,6 +39,18 @@ fn behavior(code: u32) -> Result<Behavior, String> {
     })
 }
 
+/// A regex written as its field name and source; a construct the engine lacks refuses the file.
+fn read_regex(reader: &mut Reader) -> Result<crate::regex::Regex, String> {
+    let field = reader.string()?;
+    let source = reader.string()?;
+    crate::regex::Regex::new(&source).map_err(|reason| {
+        format!(
+            "{} \"{}\" is not supported (this engine lacks {})",
+            field, source, reason
+        )
+    })
+}
+
 fn prepend_scheme(code: u32) -> Result<PrependScheme, String> {
     Ok(match code {
         0 => PrependScheme::Always,
@@ -68,6 +80,10 @@ impl Tokenizer {
                     pattern: reader.string()?,
                     content: reader.string()?,
                 },
+                9 => Normalizer::ReplaceRegex {
+                    regex: read_regex(&mut reader)?,
+                    content: reader.string()?,
+                },
                 kind => return Err(format!("unknown normalizer kind {}", kind)),
             });
         }
@@ -81,17 +97,7 @@ impl Tokenizer {
                         2 => SplitPattern::Regex(KnownRegex::Llama3 {
                             max_digits: reader.u32()? as usize,
                         }),
-                        3 => {
-                            let field = reader.string()?;
-                            let source = reader.string()?;
-                            let regex = crate::regex::Regex::new(&source).map_err(|reason| {
-                                format!(
-                                    "{} \"{}\" is not supported (this engine lacks {})",
-                                    field, source, reason
-                                )
-                            })?;
-                            SplitPattern::General(regex)
-                        }
+                        3 => SplitPattern::General(read_regex(&mut reader)?),
                         kind => return Err(format!("unknown split pattern kind {}", kind)),
                     };
                     PreTokenizer::Split {
@@ -219,6 +225,10 @@ impl Tokenizer {
                 },
                 6 => Decoder::Replace {
                     pattern: reader.string()?,
+                    content: reader.string()?,
+                },
+                7 => Decoder::ReplaceRegex {
+                    regex: read_regex(&mut reader)?,
                     content: reader.string()?,
                 },
                 kind => return Err(format!("unknown decoder kind {}", kind)),

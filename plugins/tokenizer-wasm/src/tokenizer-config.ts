@@ -86,11 +86,24 @@ function stringField(object: Json, key: string, field: string): string {
   return value;
 }
 
-/** A Replace/Split pattern: only literal strings ({"String": ...}) are run; regex patterns are refused. */
+/** The literal of a {"String": ...} pattern (regex patterns are handled by the callers). */
 function literalPattern(pattern: unknown, field: string): string {
   if (isObject(pattern) && typeof pattern.String === 'string') return pattern.String;
-  if (isObject(pattern) && typeof pattern.Regex === 'string') refuse(`${field}.Regex`, pattern.Regex, ['String patterns']);
   return invalid(field, `must be {"String": ...} or {"Regex": ...}, got ${JSON.stringify(pattern)}`);
+}
+
+/** A Replace normalizer or decoder: a string pattern, or a regex for the crate's engine (with its field name). */
+function writeReplace(writer: DescriptionWriter, node: Json, field: string, stringKind: number, regexKind: number): void {
+  const pattern = node.pattern;
+  if (isObject(pattern) && typeof pattern.Regex === 'string') {
+    writer.u32(regexKind);
+    writer.string(`${field}.pattern.Regex`);
+    writer.string(pattern.Regex);
+  } else {
+    writer.u32(stringKind);
+    writer.string(literalPattern(pattern, `${field}.pattern`));
+  }
+  writer.string(stringField(node, 'content', field));
 }
 
 const normalizerTypes = ['NFC', 'NFD', 'NFKC', 'NFKD', 'Lowercase', 'Strip', 'Prepend', 'Replace', 'Sequence'];
@@ -128,9 +141,7 @@ function writeNormalizers(writer: DescriptionWriter, value: unknown): void {
         writer.string(stringField(node, 'prepend', field));
         break;
       case 'Replace':
-        writer.u32(8);
-        writer.string(literalPattern(node.pattern, `${field}.pattern`));
-        writer.string(stringField(node, 'content', field));
+        writeReplace(writer, node, field, 8, 9);
         break;
       default:
         refuse(`${field}.type`, node.type, normalizerTypes);
@@ -373,9 +384,7 @@ function writeDecoders(writer: DescriptionWriter, value: unknown): void {
         writer.u32(Number(node.stop ?? 0));
         break;
       case 'Replace':
-        writer.u32(6);
-        writer.string(literalPattern(node.pattern, `${field}.pattern`));
-        writer.string(stringField(node, 'content', field));
+        writeReplace(writer, node, field, 6, 7);
         break;
       default:
         refuse(`${field}.type`, node.type, decoderTypes);

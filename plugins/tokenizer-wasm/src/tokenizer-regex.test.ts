@@ -55,6 +55,11 @@ const cases: [string, Record<string, unknown>][] = [
     '\\d{2,}?|(?i:the|ſt)|[A-Za-z]+?(?=[aeiou])|\\P{L}{1,2}|.', '\\x{4e2d}|\\u00e9+',
   ], 'MergedWithPrevious')],
   ['\\w and \\W (BERT-style word split)', withSplits(['\\w+|[^\\w\\s]+', '\\W'])],
+  ['Replace normalizer and decoder with regex patterns', {
+    ...llama3,
+    normalizer: { type: 'Replace', pattern: { Regex: ' {2,}|\\t' }, content: '~' },
+    decoder: { type: 'Sequence', decoders: [{ type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true }, { type: 'Replace', pattern: { Regex: '~+' }, content: '<sp>' }] },
+  }],
   ['Contiguous and Removed behaviors with inverted matches', {
     ...withSplits(['\\s+'], 'Contiguous'),
     pre_tokenizer: { type: 'Sequence', pretokenizers: [
@@ -77,6 +82,8 @@ describe('general regex engine', () => {
         JSON.stringify(expected[index]) === JSON.stringify(actual[index]) ? [] : [`${JSON.stringify(text.slice(0, 60))}`],
       );
       expect(failures.slice(0, 5)).toEqual([]);
+      const decoded = await reference.decodeBatch(actual.slice(0, 300), false);
+      expect(actual.slice(0, 300).map((ids) => ours.decode(ids))).toEqual(decoded);
       ours.dispose();
     }, 120_000);
   }
