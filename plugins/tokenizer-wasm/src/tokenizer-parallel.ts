@@ -40,6 +40,11 @@ export class ParallelEncoder {
         }
         pending.resolve(result);
       };
+      // A worker that dies fails every job in flight rather than leaving its promise unsettled.
+      worker.onerror = (event) => {
+        for (const pending of this.pending.values()) pending.reject(new Error(`tokenizer worker failed: ${event.message}`));
+        this.pending.clear();
+      };
     }
   }
 
