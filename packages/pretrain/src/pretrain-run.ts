@@ -238,7 +238,9 @@ export async function runPretraining(options: PretrainOptions): Promise<Pretrain
             saved.dispose();
           }
         }
-        writeFileSync(join(staged, 'pretrain.json'), `${JSON.stringify(report, null, 2)}\n`);
+        // The folder's own record leaves out where it was written: it is moved and committed as it is.
+        const { directory: _directory, ...record } = report;
+        writeFileSync(join(staged, 'pretrain.json'), `${JSON.stringify(record, null, 2)}\n`);
         const previous = `${target}.old-${process.pid}-${Date.now()}`;
         const hadPrevious = existsSync(target);
         if (hadPrevious) renameSync(target, previous);
