@@ -79,6 +79,8 @@ export interface PretrainReport {
   finalSolverLoss: number;
   losses: { step: number; loss: number; solverLoss: number }[];
   device: string;
+  /** What else decided the run, so it can be repeated. */
+  settings: { seed: number; learningRate: number; warmupSteps: number; weightDecay: number; maxSeconds: number; plannedSteps: number };
   /** The folder training continued from, and the steps and seconds its own pretrain.json recorded. */
   continuedFrom?: { directory: string; steps?: number; seconds?: number };
   heldOut?: HeldOutScores;
@@ -89,10 +91,13 @@ function checkWhole(name: string, value: number, minimum: number): void {
   if (!Number.isInteger(value) || value < minimum) throw new InvalidInputError(`pretrain: ${name} must be a whole number of at least ${minimum}, got ${value}`);
 }
 
+/** What a folder needs for training to continue from it. */
+const continuedFiles = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'];
+
 export async function runPretraining(options: PretrainOptions): Promise<PretrainReport> {
   const seed = options.seed ?? 1;
   const batchSize = options.batchSize ?? 32;
-  const peakLearningRate = options.learningRate ?? 2e-3;
+  const peakLearningRate = options.learningRate ?? 3e-3;
   const warmupSteps = options.warmupSteps ?? Math.min(100, Math.ceil(options.steps / 10));
   let shape = options.shape ?? defaultWorldModelShape;
   let dtype = options.dtype ?? 'float16';
@@ -105,6 +110,12 @@ export async function runPretraining(options: PretrainOptions): Promise<Pretrain
   if (shape.hiddenSize % shape.heads !== 0 || (shape.hiddenSize / shape.heads) % 2 !== 0) {
     throw new InvalidInputError(`pretrain: hidden size ${shape.hiddenSize} must split into ${shape.heads} heads of an even size`);
   }
+  if (options.fromDirectory !== undefined) {
+    const from = resolve(options.fromDirectory);
+    for (const file of continuedFiles) {
+      if (!existsSync(join(from, file))) throw new InvalidInputError(`pretrain: ${file} is missing in ${from}`, { hint: 'continue from a folder that lsp pretrain wrote' });
+    }
+  }
   const note = options.onNote ?? (() => {});
   const target = resolve(options.outDirectory);
   // Everything is built beside the target and renamed into place at the end: an interrupted run leaves the
@@ -112,17 +123,14 @@ export async function runPretraining(options: PretrainOptions): Promise<Pretrain
   const work = `${target}.tmp-${process.pid}-${Date.now()}`;
   const initial = join(work, 'initial');
   const staged = join(work, 'model');
+  note(`pretraining the world model into ${target} on ${options.device.info.description}`);
   mkdirSync(dirname(target), { recursive: true });
   mkdirSync(initial, { recursive: true });
   try {
     if (options.fromDirectory === undefined) {
       writeWorldTokenizer(initial, { vocabularySize: options.vocabularySize ?? defaultWorldVocabularySize, seed });
     } else {
-      const from = resolve(options.fromDirectory);
-      for (const file of ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']) {
-        if (!existsSync(join(from, file))) throw new InvalidInputError(`pretrain: ${file} is missing in ${from}`, { hint: 'continue from a folder that lsp pretrain wrote' });
-        copyFileSync(join(from, file), join(initial, file));
-      }
+      for (const file of continuedFiles) copyFileSync(join(resolve(options.fromDirectory), file), join(initial, file));
     }
     const tokenizer = await loadTokenizer(initial);
     try {
@@ -221,6 +229,7 @@ export async function runPretraining(options: PretrainOptions): Promise<Pretrain
           finalLoss: meanOf(last.map((entry) => entry.loss)),
           finalSolverLoss: meanOf(last.map((entry) => entry.solverLoss).filter(Number.isFinite)),
           losses, device: options.device.info.description,
+          settings: { seed, learningRate: peakLearningRate, warmupSteps, weightDecay: options.weightDecay ?? 0.01, maxSeconds, plannedSteps: options.steps },
         };
         if (options.fromDirectory !== undefined) report.continuedFrom = previousRun(resolve(options.fromDirectory));
         model.dispose();
