@@ -56,16 +56,16 @@ export function registerPretrainCommand(program: Command): void {
     .command('pretrain')
     .description('train the built-in world\'s small model (tokenizer and weights) from generated tasks')
     .option('--out <dir>', 'model folder to write (default: the built-in model, plugins/world/model)')
-    .option('--steps <n>', 'optimizer steps', parseInteger('--steps'), 3000)
+    .option('--steps <n>', 'optimizer steps', parseInteger('--steps'), 7500)
     .option('--minutes <m>', 'stop after this many minutes of training, annealing the learning rate to fit', parseNumber('--minutes'))
     .option('--seed <s>', 'seed of the data, the tokenizer and the initial weights (default 1)', parseInteger('--seed'))
     .option('--backend <name>', 'compute backend: wasm, auto (default), or oracle (float64 reference, slow)')
     .option('--batch-size <n>', 'sequences per step', parseInteger('--batch-size'), 32)
-    .option('--learning-rate <lr>', 'peak AdamW learning rate (warmup, then cosine to a tenth)', parseNumber('--learning-rate'), 2e-3)
-    .option('--hidden-size <n>', 'model width', parseInteger('--hidden-size'), 192)
+    .option('--learning-rate <lr>', 'peak AdamW learning rate (warmup, then cosine to a tenth)', parseNumber('--learning-rate'), 3e-3)
+    .option('--hidden-size <n>', 'model width', parseInteger('--hidden-size'), 128)
     .option('--layers <n>', 'transformer layers', parseInteger('--layers'), 4)
-    .option('--heads <n>', 'attention heads', parseInteger('--heads'), 6)
-    .option('--intermediate-size <n>', 'SwiGLU width', parseInteger('--intermediate-size'), 512)
+    .option('--heads <n>', 'attention heads', parseInteger('--heads'), 4)
+    .option('--intermediate-size <n>', 'SwiGLU width', parseInteger('--intermediate-size'), 384)
     .option('--vocab-size <n>', 'tokenizer vocabulary (260: bytes and special tokens, no merges)', parseInteger('--vocab-size'), 260)
     .option('--dtype <type>', 'storage of the saved weights: f16 or f32 (training is f32 either way)', 'f16')
     .option('--from <dir>', 'continue training this model folder (its tokenizer and weights) instead of starting afresh')
@@ -82,7 +82,6 @@ export function registerPretrainCommand(program: Command): void {
       const device = await openModelDevice(backend);
       try {
         const out = flags.out ?? builtinModelDirectory();
-        process.stderr.write(`pretraining the world model into ${out} on ${device.info.description}\n`);
         const report = await runPretraining({
           outDirectory: out,
           device,
