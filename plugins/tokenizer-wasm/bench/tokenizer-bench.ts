@@ -40,9 +40,9 @@ function print(): void {
   // Other work on the machine changes every row; the load average says how much there was.
   console.log(`\nload average (1 min) at start ${loadAtStart.toFixed(2)}, at end ${loadavg()[0]!.toFixed(2)}`);
   console.log(`corpus: ${corpus.length} documents, ${megabytes.toFixed(2)} MB; best of ${repeats}; ${cpus()[0]?.model ?? 'cpu'}, ${availableParallelism()} cores; Bun ${Bun.version}`);
-  console.log(`${'encoder'.padEnd(46)} ${'vocabulary'.padEnd(10)} ${'MB/s'.padStart(7)} ${'x HF'.padStart(6)}  exact ids`);
+  console.log(`${'encoder'.padEnd(46)} ${'vocabulary'.padEnd(12)} ${'MB/s'.padStart(7)} ${'x HF'.padStart(6)}  exact ids`);
   for (const row of rows) {
-    console.log(`${row.name.padEnd(46)} ${row.model.padEnd(10)} ${row.rate.toFixed(2).padStart(7)} ${(row.ratio ? row.ratio.toFixed(2) : '').padStart(6)}  ${row.exact ?? ''}`);
+    console.log(`${row.name.padEnd(46)} ${row.model.padEnd(12)} ${row.rate.toFixed(2).padStart(7)} ${(row.ratio ? row.ratio.toFixed(2) : '').padStart(6)}  ${row.exact ?? ''}`);
   }
 }
 
