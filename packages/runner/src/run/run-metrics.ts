@@ -11,15 +11,16 @@ export const iterationMetricsSchema = z.object({
   iteration: z.number().int().nonnegative(),
   /** Seconds since the run started. */
   time: z.number().nonnegative(),
-  solverRewardMean: finite,
+  // The training figures below are absent from iteration 0, which only records the starting model's held-out score.
+  solverRewardMean: finite.optional(),
   challengerRewardMean: finite.optional(),
   qualityRewardMean: finite.optional(),
-  kl: finite,
+  kl: finite.optional(),
   /** Null on an iteration whose step was refused for a non-finite loss or gradient (stepRefused). */
-  loss: finite.nullable(),
-  gradientNorm: finite.nullable(),
+  loss: finite.nullable().optional(),
+  gradientNorm: finite.nullable().optional(),
   stepRefused: z.boolean().optional(),
-  tokensPerSecond: finite,
+  tokensPerSecond: finite.optional(),
   /** Fraction of Challenger queries that are valid tasks (the world's parser, or a parsable quality score). */
   validQueryFraction: finite.optional(),
   /** Mean difficulty of the Challenger's queries. */

@@ -58,15 +58,15 @@ export function formatProgress(progress: SelfPlayProgress, lastHeldOut: number |
   const { metrics: m } = progress;
   const parts = [
     `iter ${String(progress.iteration).padStart(String(progress.iterations).length)}/${progress.iterations}`,
-    `solver ${m.solverRewardMean.toFixed(3)}`,
   ];
+  if (m.solverRewardMean !== undefined) parts.push(`solver ${m.solverRewardMean.toFixed(3)}`);
   if (m.challengerRewardMean !== undefined) parts.push(`challenger ${m.challengerRewardMean.toFixed(3)}`);
   if (m.qualityRewardMean !== undefined) parts.push(`quality ${m.qualityRewardMean.toFixed(2)}`);
   if (m.validQueryFraction !== undefined) parts.push(`valid ${m.validQueryFraction.toFixed(2)}`);
   if (m.queryDifficultyMean !== undefined) parts.push(`difficulty ${m.queryDifficultyMean.toFixed(2)}`);
-  parts.push(`KL ${m.kl.toFixed(4)}`);
+  if (m.kl !== undefined) parts.push(`KL ${m.kl.toFixed(4)}`);
   if (lastHeldOut !== undefined) parts.push(`held-out ${lastHeldOut.toFixed(3)}`);
-  parts.push(`${Math.round(m.tokensPerSecond)} tok/s`);
+  if (m.tokensPerSecond !== undefined) parts.push(`${Math.round(m.tokensPerSecond)} tok/s`);
   parts.push(`left ${formatDuration((progress.iterations - progress.iteration) * progress.secondsPerIteration)}`);
   if (m.stepRefused) parts.push('STEP REFUSED');
   return parts.join('  ');

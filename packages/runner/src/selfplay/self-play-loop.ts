@@ -131,9 +131,7 @@ export async function runSelfPlay(parts: SelfPlayParts, options: SelfPlayOptions
   if (options.startIteration === 1 && benchmark) {
     // The starting model's held-out score: iteration 0 of the metrics.
     const figures = await evaluate(0);
-    appendMetrics(runDirectory, {
-      iteration: 0, time: elapsed(), solverRewardMean: 0, kl: 0, loss: 0, gradientNorm: 0, tokensPerSecond: 0, ...figures,
-    });
+    appendMetrics(runDirectory, { iteration: 0, time: elapsed(), ...figures });
   }
 
   let consecutiveRefusals = 0;
