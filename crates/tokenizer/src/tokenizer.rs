@@ -13,6 +13,9 @@ pub struct Tokenizer {
     pre_tokenizers: Vec<PreTokenizer>,
     /// Set when pre-tokenization is one known regex: its matches go straight to the model.
     fast_regex: Option<KnownRegex>,
+    /// Set when pre-tokenization is one Split on the general engine whose pieces are its matches and/or the gaps
+    /// between them (Isolated, or Removed): (index of that Split, keep matches, keep gaps).
+    fast_general: Option<(usize, bool, bool)>,
     model: BpeModel,
     added: Vec<AddedToken>,
     added_by_id: FxHashMap<u32, usize>,
@@ -271,6 +274,19 @@ impl Tokenizer {
             }] => Some(KnownRegex::Gpt2),
             _ => None,
         };
+        let fast_general = match core.as_slice() {
+            [PreTokenizer::Split {
+                pattern: SplitPattern::General(_),
+                behavior,
+                invert,
+            }] => match (behavior, invert) {
+                (Behavior::Isolated, _) => Some((0, true, true)),
+                (Behavior::Removed, false) => Some((0, false, true)),
+                (Behavior::Removed, true) => Some((0, true, false)),
+                _ => None,
+            },
+            _ => None,
+        };
         let decode_bytes = if decoders.len() == 1 && matches!(decoders[0], Decoder::ByteLevel) {
             let mut table = vec![Vec::new(); vocab_size as usize];
             for (id, token) in model_tokens.iter().enumerate() {
@@ -289,6 +305,7 @@ impl Tokenizer {
             normalizers,
             pre_tokenizers,
             fast_regex,
+            fast_general,
             model,
             added,
             added_by_id,
@@ -348,6 +365,30 @@ impl Tokenizer {
     fn encode_plain(&mut self, text: &str, at_input_start: bool, out: &mut Vec<u32>) {
         if text.is_empty() {
             return;
+        }
+        if let Some((index, keep_matches, keep_gaps)) = self.fast_general {
+            if let PreTokenizer::Split {
+                pattern: SplitPattern::General(regex),
+                ..
+            } = &self.pre_tokenizers[index]
+            {
+                let model = &mut self.model;
+                let bytes = text.as_bytes();
+                let mut previous = 0;
+                regex.find_iter(text, |start, end| {
+                    if keep_gaps && previous < start {
+                        model.tokenize(&bytes[previous..start], out);
+                    }
+                    if keep_matches {
+                        model.tokenize(&bytes[start..end], out);
+                    }
+                    previous = end;
+                });
+                if keep_gaps && previous < bytes.len() {
+                    model.tokenize(&bytes[previous..], out);
+                }
+                return;
+            }
         }
         if let Some(regex) = self.fast_regex {
             let bytes = text.as_bytes();
