@@ -36,7 +36,7 @@ describe('config validation', () => {
 
   test('the built-in model gets the world preset; the config and flags still win over it', () => {
     const builtin = validateConfig(undefined, {}, 'command line');
-    expect(builtin.training.learningRate).toBe(1e-4);
+    expect(builtin.training.learningRate).toBe(3e-4);
     expect(builtin.training.maxNewTokens).toBe(32);
     const mine = validateConfig({ training: { learningRate: 5e-5 } }, { iterations: 3 }, 'lsp.config.ts');
     expect(mine.training).toEqual({ learningRate: 5e-5, maxNewTokens: 32 });

@@ -7,7 +7,7 @@ export const builtinWorldPreset = {
   evaluateEvery: 10,
   checkpointEvery: 10,
   training: {
-    learningRate: 1e-4,
+    learningRate: 3e-4,
     maxNewTokens: 32,
   },
 } as const;
