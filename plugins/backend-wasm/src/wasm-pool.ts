@@ -21,12 +21,6 @@ export interface KernelPoolOptions {
 /** Covers the module's static data and main stack (1 MiB), which sit below heap_base. */
 const minimumMemoryBytes = 4 << 20;
 
-/** Atomics.waitAsync (ES2024), which the workspace's ES2023 lib does not declare. */
-interface AtomicsWithWaitAsync {
-  waitAsync(array: Int32Array, index: number, value: number, timeout?: number):
-    { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
-}
-
 let modulePromise: Promise<WebAssembly.Module> | undefined;
 
 /** Where crates/build.sh puts the kernel module (in the @lsp/crates package). */
@@ -83,6 +77,8 @@ export class KernelPool {
   private stopped = false;
   /** Set when a worker died: the queue would never drain, so every wait fails instead of hanging. */
   private workerFailure: string | undefined;
+  /** Pending waits, woken together by a worker's 'done' message. */
+  private readonly waiters: (() => void)[] = [];
 
   private constructor(heap: WasmHeap, threads: number, scratchBytes: number, controlOffset: number, ringOffset: number, workers: Worker[]) {
     this.heap = heap;
@@ -93,11 +89,16 @@ export class KernelPool {
     this.ringOffset = ringOffset;
     this.workers = workers;
     for (const worker of workers) {
+      worker.onmessage = (event) => {
+        if (event.data === 'done') this.wakeAll();
+      };
       worker.onerror = (event) => {
         this.workerFailure ??= `a kernel worker failed: ${event.message}`;
+        this.wakeAll();
       };
       worker.addEventListener('close', () => {
         if (!this.stopped) this.workerFailure ??= 'a kernel worker exited';
+        this.wakeAll();
       });
     }
   }
@@ -183,12 +184,37 @@ export class KernelPool {
   /** Resolves when `ticket` commands are complete, without blocking the event loop. */
   async wait(ticket: number): Promise<void> {
     for (;;) {
-      const done = Atomics.load(this.control, Control.done);
-      if (done >= ticket || this.workerFailure) break;
-      const result = (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(this.control, Control.done, done, 50);
-      if (result.async) await result.value;
+      if (Atomics.load(this.control, Control.done) >= ticket || this.workerFailure) break;
+      if (this.stopped) throw new Error('wasm backend: the device was disposed while a read waited');
+      // Publish the ticket, then look again: either this look sees the command complete or the worker
+      // completing it sees the ticket and posts 'done' (both sides use sequentially consistent atomics).
+      for (;;) {
+        const current = Atomics.load(this.control, Control.wakeTicket);
+        if (current !== 0 && current <= ticket) break;
+        if (Atomics.compareExchange(this.control, Control.wakeTicket, current, ticket) === current) break;
+      }
+      if (Atomics.load(this.control, Control.done) >= ticket) break;
+      await this.nextWake();
     }
     this.throwIfFailed();
+  }
+
+  /** Resolves on the next 'done' message (or after a while, as a guard), holding the process alive meanwhile. */
+  private nextWake(): Promise<void> {
+    if (this.waiters.length === 0) for (const worker of this.workers) worker.ref();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.wakeAll(), 100);
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private wakeAll(): void {
+    const waiters = this.waiters.splice(0);
+    if (waiters.length > 0 && !this.stopped) for (const worker of this.workers) worker.unref();
+    for (const wake of waiters) wake();
   }
 
   private throwIfFailed(): void {

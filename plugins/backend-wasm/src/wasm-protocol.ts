@@ -65,6 +65,11 @@ export const Control = {
   errorCommand: 2,
   /** That command's status from run_command (or -1 for a trap). */
   errorCode: 3,
+  /**
+   * The host waits for this many commands (0: not waiting); the worker completing the command that reaches
+   * it clears the word and posts 'done'. (Bun's Atomics.waitAsync keeps a core busy while it waits.)
+   */
+  wakeTicket: 4,
 } as const;
 export const controlWords = 16;
 

@@ -56,6 +56,10 @@ function serve(start: WorkerStart): void {
       if (Atomics.add(ring, base + finishedWord, 1) + 1 === units) {
         Atomics.store(control, Control.done, next + 1);
         Atomics.notify(control, Control.done);
+        const wake = Atomics.load(control, Control.wakeTicket);
+        if (wake !== 0 && next + 1 >= wake && Atomics.compareExchange(control, Control.wakeTicket, wake, 0) === wake) {
+          postMessage('done');
+        }
       }
     }
     // The next command may read this one's output: wait until every unit of it has finished.
