@@ -7,7 +7,7 @@ import { createAdvantageMath } from '@lsp/advantage-wasm';
 import { createRandom, generateTrainingTasks } from '@lsp/world';
 import { readFileSync } from 'node:fs';
 import { computeGameAdvantages } from './game-advantages';
-import { grpoOptionsSchema, parseOptions } from './game-options';
+import { commonSettings, grpoOptionsSchema, parseOptions } from './game-options';
 import { rolePolicyLoss, solverMessages } from './game-self-play';
 
 /**
@@ -71,20 +71,7 @@ export async function createGrpoGame(rawOptions: Record<string, unknown> = {}): 
     options.dataset === 'world'
       ? generateTrainingTasks({ seed: options.seed, count: options.datasetSize }).map((task) => task.canonical)
       : readPromptFile(options.dataset);
-  const settings: GameSettingsV1 = {
-    queriesPerIteration: options.queriesPerIteration,
-    answersPerQuery: options.answersPerQuery,
-    challengerWeight: 0,
-    klCoefficient: options.klCoefficient,
-    klEstimator: options.klEstimator,
-    klPlacement: options.klPlacement,
-    aggregation: options.aggregation,
-    advantageNormalization: options.advantageNormalization,
-    learningRate: options.learningRate,
-    temperature: options.temperature,
-    maxNewTokens: options.maxNewTokens,
-    gradientAccumulation: options.gradientAccumulation,
-  };
+  const settings: GameSettingsV1 = commonSettings(options, 0);
   const roles: readonly Role[] = ['solver'];
   return {
     specificationVersion: 'v1',

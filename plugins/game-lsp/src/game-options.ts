@@ -1,6 +1,6 @@
 // The options of the three games, validated with zod: every setting of DESIGN.md section 1 by name, with the
 // paper's defaults (N = 8, beta = 0.05, learning rate 3e-6, GRPO's 1e-6) and ours where it publishes none.
-import { ConfigError } from '@lsp/core';
+import { ConfigError, type GameSettingsV1 } from '@lsp/core';
 import { z } from 'zod';
 import { defaultTaskTypes } from './game-prompts';
 
@@ -69,4 +69,25 @@ export function parseOptions<Schema extends z.ZodType>(game: string, schema: Sch
   const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
   const where = keys.length > 0 ? `unknown option "${keys.join('", "')}"` : `option "${issue.path.join('.')}": ${issue.message}`;
   throw new ConfigError(`game ${game}: ${where}`, { hint: 'fix gameOptions in lsp.config.ts' });
+}
+
+/** The settings every game reports, from its parsed options; the Challenger's weight and RQ's source vary by game. */
+export function commonSettings(
+  options: z.output<z.ZodObject<typeof common>> & { learningRate: number },
+  challengerWeight: number,
+): GameSettingsV1 {
+  return {
+    queriesPerIteration: options.queriesPerIteration,
+    answersPerQuery: options.answersPerQuery,
+    challengerWeight,
+    klCoefficient: options.klCoefficient,
+    klEstimator: options.klEstimator,
+    klPlacement: options.klPlacement,
+    aggregation: options.aggregation,
+    advantageNormalization: options.advantageNormalization,
+    learningRate: options.learningRate,
+    temperature: options.temperature,
+    maxNewTokens: options.maxNewTokens,
+    gradientAccumulation: options.gradientAccumulation,
+  };
 }

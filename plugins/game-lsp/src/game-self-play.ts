@@ -7,7 +7,7 @@ import {
 import { createAdvantageMath } from '@lsp/advantage-wasm';
 import { worldChallengerMessages } from '@lsp/world';
 import { computeGameAdvantages } from './game-advantages';
-import { lspOptionsSchema, lspZeroOptionsSchema, parseOptions, type LspOptions } from './game-options';
+import { commonSettings, lspOptionsSchema, lspZeroOptionsSchema, parseOptions, type LspOptions } from './game-options';
 import { chatChallengerMessages, qualityJudgeMessages } from './game-prompts';
 
 export function solverMessages(query: string): ChatMessage[] {
@@ -36,18 +36,7 @@ export async function createSelfPlayGame(variant: 'lsp' | 'lsp-zero', rawOptions
   const math = await createAdvantageMath(options.advantageImplementation);
   const usesQualityReward = variant === 'lsp';
   const settings: GameSettingsV1 = {
-    queriesPerIteration: options.queriesPerIteration,
-    answersPerQuery: options.answersPerQuery,
-    challengerWeight: options.challengerWeight,
-    klCoefficient: options.klCoefficient,
-    klEstimator: options.klEstimator,
-    klPlacement: options.klPlacement,
-    aggregation: options.aggregation,
-    advantageNormalization: options.advantageNormalization,
-    learningRate: options.learningRate,
-    temperature: options.temperature,
-    maxNewTokens: options.maxNewTokens,
-    gradientAccumulation: options.gradientAccumulation,
+    ...commonSettings(options, options.challengerWeight),
     ...(usesQualityReward
       ? { qualitySource: options.qualitySource ?? (options.challengerPrompt === 'world' ? 'judge' : 'reference-model') }
       : {}),
