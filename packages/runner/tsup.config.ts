@@ -1,11 +1,5 @@
+// Builds the package to dist/ with the shared settings (tsup.base.ts); Dawn's native module stays external.
 import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'es2022',
-  external: ['webgpu'],
-});
+export default defineConfig({ ...packageBuild, external: ['webgpu'] });

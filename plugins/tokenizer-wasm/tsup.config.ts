@@ -1,11 +1,5 @@
-// Builds the plugin to dist/ as ESM with type declarations (Bun runs src directly through the "bun" export condition).
+// Builds the package to dist/ with the shared settings (tsup.base.ts), plus the parallel encoder's worker.
 import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base';
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/tokenizer-parallel-worker.ts'],
-  format: ['esm'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'es2022',
-});
+export default defineConfig({ ...packageBuild, entry: ['src/index.ts', 'src/tokenizer-parallel-worker.ts'] });
