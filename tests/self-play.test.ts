@@ -145,6 +145,21 @@ describe('self-play end to end', () => {
     expect(existsSync(join(out, 'checkpoints', 'latest.json'))).toBe(false);
   });
 
+  test('`lsp run` honours its flags, before or after the command name', async () => {
+    const bin = join(import.meta.dir, '..', 'packages', 'runner', 'src', 'bin.ts');
+    const out = join(root, 'cli-run');
+    const child = Bun.spawn(
+      [process.execPath, bin, '--seed', '7', 'run', '--model', modelDirectory, '--out', out, '--iterations', '1', '--backend', 'wasm', '--game', 'lsp-zero'],
+      { stdout: 'pipe', stderr: 'pipe' },
+    );
+    const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain('lsp: finished 1 iterations');
+    const saved = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as LspConfig;
+    expect([saved.seed, saved.iterations, saved.game, saved.backend, saved.model]).toEqual([7, 1, 'lsp-zero', 'wasm', modelDirectory]);
+    expect(readMetrics(out).map((m) => m.iteration)).toEqual([0, 1]);
+  });
+
   test('an existing run folder is not overwritten', async () => {
     await expect(runExperiment({ config: config({ out: join(root, 'lsp') }), registry: registry(), print: quiet })).rejects.toThrow('already holds a run');
   });

@@ -54,7 +54,10 @@ function installStopHandler(print: (line: string) => void): { stopRequested: () 
   };
 }
 
-export async function runCommand(options: RunOptions, command: Command): Promise<void> {
+export async function runCommand(ownOptions: RunOptions, command: Command): Promise<void> {
+  // `lsp --seed 1 run` and `lsp run --seed 1` both work: the program and `run` share these flags, and commander
+  // keeps a flag on whichever command parsed it.
+  const options = { ...command.optsWithGlobals(), ...definedOnly(ownOptions) } as RunOptions;
   const { resolved, registry } = await prepareRun(command, {
     game: options.game,
     judge: options.judge,
@@ -79,4 +82,8 @@ export async function runCommand(options: RunOptions, command: Command): Promise
   } finally {
     stop.remove();
   }
+}
+
+function definedOnly<T extends object>(record: T): Partial<T> {
+  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
