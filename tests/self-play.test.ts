@@ -6,7 +6,7 @@ import gameLsp from '@lsp/game-lsp';
 import tokenizerWasm from '@lsp/tokenizer-wasm';
 import world from '@lsp/world';
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PluginRegistry } from '../packages/runner/src/plugins/plugin-registry';
@@ -158,6 +158,59 @@ describe('self-play end to end', () => {
     const saved = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as LspConfig;
     expect([saved.seed, saved.iterations, saved.game, saved.backend, saved.model]).toEqual([7, 1, 'lsp-zero', 'wasm', modelDirectory]);
     expect(readMetrics(out).map((m) => m.iteration)).toEqual([0, 1]);
+  });
+
+  test('killed with SIGKILL, or stopped with Ctrl-C, a run resumes to the same metrics as one run straight through', async () => {
+    const bin = join(import.meta.dir, '..', 'packages', 'runner', 'src', 'bin.ts');
+    const configPath = join(root, 'signal.config.ts');
+    writeFileSync(configPath, `export default ${JSON.stringify({
+      model: modelDirectory, backend: 'wasm', iterations: 6, seed: 4, evaluateEvery: 3, checkpointEvery: 1,
+      training: { queriesPerIteration: 3, answersPerQuery: 2, maxNewTokens: 6, learningRate: 1e-3 },
+    })};`);
+    const start = (args: string[]) => Bun.spawn([process.execPath, bin, 'run', '--config', configPath, ...args], { stdout: 'pipe', stderr: 'pipe' });
+    const finish = async (child: ReturnType<typeof start>) => {
+      const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+      return { stdout, stderr, code };
+    };
+    /** Starts a run and sends `signal` once `iter 2/6` is printed. */
+    const interrupt = async (out: string, signal: 'SIGKILL' | 'SIGINT') => {
+      const child = start(['--out', out]);
+      const reader = child.stdout.getReader();
+      let seen = '';
+      while (!seen.includes('iter 2/6')) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        seen += new TextDecoder().decode(value);
+      }
+      child.kill(signal);
+      let rest = '';
+      for (let part = await reader.read(); !part.done; part = await reader.read()) rest += new TextDecoder().decode(part.value);
+      const [stderr, code] = await Promise.all([new Response(child.stderr).text(), child.exited]);
+      return { seen, stderr, code, rest };
+    };
+
+    const straight = join(root, 'signal-straight');
+    expect((await finish(start(['--out', straight]))).code).toBe(0);
+
+    const killed = join(root, 'signal-killed');
+    const kill = await interrupt(killed, 'SIGKILL');
+    expect(kill.code).not.toBe(0);
+    const afterKill = await finish(start(['--resume', killed]));
+    expect(afterKill.code, afterKill.stderr).toBe(0);
+    expect(afterKill.stdout).toContain(`lsp: resuming ${killed} after iteration`);
+
+    const stopped = join(root, 'signal-stopped');
+    const stop = await interrupt(stopped, 'SIGINT');
+    expect(stop.code).toBe(130);
+    expect(stop.seen + stop.rest).toContain('stopping after this iteration and saving a checkpoint');
+    expect(stop.rest).toContain(`continue with --resume ${stopped}`);
+    const afterStop = await finish(start(['--resume', stopped]));
+    expect(afterStop.code, afterStop.stderr).toBe(0);
+
+    const expected = deterministic(readMetrics(straight));
+    expect(expected.map((m) => m.iteration)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(deterministic(readMetrics(killed))).toEqual(expected);
+    expect(deterministic(readMetrics(stopped))).toEqual(expected);
   });
 
   test('an existing run folder is not overwritten', async () => {
