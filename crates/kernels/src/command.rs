@@ -296,8 +296,8 @@ unsafe fn matmul_command(args: &Args, part: usize, parts: usize, scratch: *mut f
         }
     };
     let row_panels = (m + MR - 1) / MR;
-    if (m * n * k * batch) < 32768 {
-        // Too small to be worth a second worker.
+    if (m as u64) * (n as u64) * (k as u64) * (batch as u64) < 32768 {
+        // Too small to be worth a second worker (the product is taken in 64 bits: 2048^3 overflows usize).
         if part == 0 {
             for index in 0..batch {
                 compute(index, (0, m), (0, n));
