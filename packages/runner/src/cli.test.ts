@@ -88,6 +88,9 @@ describe('lsp plugins and doctor', () => {
     expect(result.code).toBe(0);
     const listing = JSON.parse(result.stdout) as { plugins: { name: string; specificationVersion: string }[] };
     for (const plugin of listing.plugins) expect(plugin.specificationVersion).toBe('v1');
+    // The first-party plugins the default experiment needs are found by their keyword.
+    const names = listing.plugins.map((plugin) => plugin.name);
+    for (const name of ['@lsp/backend-wasm', '@lsp/game-lsp', '@lsp/tokenizer-wasm', '@lsp/world']) expect(names).toContain(name);
   });
 
   test('doctor reports Bun, the CPU with its SIMD support, and WebGPU', async () => {
@@ -95,6 +98,11 @@ describe('lsp plugins and doctor', () => {
     const sections = JSON.parse(result.stdout) as { title: string; lines: string[]; problems: string[] }[];
     expect(sections.map((section) => section.title)).toEqual(['Bun', 'WebAssembly modules', 'CPU', 'WebGPU (Dawn)']);
     expect(sections[0]!.lines[0]).toContain(Bun.version);
+    // After setup the built modules are found (from the runner's own dependency on @lsp/crates) and compile.
+    expect(sections[1]!.problems).toEqual([]);
+    for (const module of ['advantage.wasm', 'kernels.wasm', 'tokenizer.wasm']) {
+      expect(sections[1]!.lines.some((line) => line.startsWith(module))).toBe(true);
+    }
     expect(sections[2]!.lines.join('\n')).toMatch(/wasm SIMD128: (yes|no)/);
     // The WebGPU section either lists adapters or says what to install.
     const webgpu = sections[3]!;
