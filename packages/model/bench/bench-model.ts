@@ -89,12 +89,15 @@ export async function runModelBenchmark(print: (line: string) => void = console.
   const torch = await measureTorch();
   print(`Model benchmark: vocab ${settings.vocab}, hidden ${settings.hidden}, ${settings.layers} layers, ${settings.heads} heads, ` +
     `${settings.kv_heads} KV heads, intermediate ${settings.intermediate}; ${settings.threads} threads`);
+  const ratio = (wasmFigure: number, torchFigure: number | undefined) =>
+    torchFigure === undefined ? '' : ` (${(wasmFigure / torchFigure).toFixed(2)}x PyTorch)`;
+  const reference = typeof torch === 'string' ? undefined : torch;
   print(`(b) training, batch ${settings.batch} x sequence ${settings.sequence}, forward + backward + AdamW:`);
-  print(`    wasm (${wasm.description}): ${wasm.training.toFixed(0)} tokens/s`);
-  print(`    PyTorch: ${typeof torch === 'string' ? torch : `${torch.training.toFixed(0)} tokens/s (${torch.torch}, OMP_WAIT_POLICY=passive, set_num_threads(${settings.threads}))`}`);
+  print(`    wasm (${wasm.description}): ${wasm.training.toFixed(0)} tokens/s${ratio(wasm.training, reference?.training)}`);
+  print(`    PyTorch: ${reference ? `${reference.training.toFixed(0)} tokens/s (${reference.torch}, OMP_WAIT_POLICY=passive, set_num_threads(${settings.threads}))` : torch}`);
   print(`(c) generation, ${settings.streams} streams, prompt ${settings.prompt}, ${settings.new_tokens} new tokens, greedy, KV cache:`);
-  print(`    wasm: ${wasm.generation.toFixed(0)} tokens/s`);
-  print(`    PyTorch: ${typeof torch === 'string' ? torch : `${torch.generation.toFixed(0)} tokens/s`}`);
+  print(`    wasm: ${wasm.generation.toFixed(0)} tokens/s${ratio(wasm.generation, reference?.generation)}`);
+  print(`    PyTorch: ${reference ? `${reference.generation.toFixed(0)} tokens/s` : torch}`);
 }
 
 if (import.meta.main) await runModelBenchmark();

@@ -1,7 +1,9 @@
 // `bun run bench:cpu`: CPU throughput of the wasm backend next to the reference measured in the same run.
-// Part (a): f32 matmul GFLOP/s of @lsp/backend-wasm and of numpy on OpenBLAS, at equal thread counts.
+// Part (a): f32 matmul GFLOP/s of @lsp/backend-wasm and of numpy on OpenBLAS, at equal thread counts; parts (b)
+// and (c): training and generation tokens/s of the Llama model next to PyTorch (packages/model/bench).
 // A script, not a test: it prints figures and asserts nothing.
 import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { createRandom, randomFloats } from '@lsp/oracle';
 import { createWasmDevice } from '../src/index';
 
@@ -124,4 +126,8 @@ async function matmulSection(): Promise<void> {
 const load = () => loadavg().map((value) => value.toFixed(2)).join(' ');
 console.log(`bench:cpu on ${navigator.hardwareConcurrency} cores, Bun ${Bun.version}, load average ${load()}\n`);
 await matmulSection();
+console.log(`\nload average after (a): ${load()}\n`);
+// Imported by path at run time: the model package depends on this one, not the other way round.
+const { runModelBenchmark } = await import(join(import.meta.dir, '../../../packages/model/bench/bench-model.ts'));
+await runModelBenchmark();
 console.log(`load average at the end: ${load()}`);
