@@ -5,10 +5,12 @@ use core::arch::wasm32::*;
 /// Rows of the micro-kernel.
 pub const MR: usize = 4;
 /// SIMD vectors per micro-kernel row; NR = 4 * NV columns.
-const NV: usize = 3;
+const NV: usize = 2;
 pub const NR: usize = NV * 4;
-/// Depth of one packed block: KC x NR floats of B (24 KiB) stay in L1 while the A panels stream from L2.
-/// MR = 4, NR = 12 and KC = 512 measured fastest under Bun 1.4.5 (12 accumulators leave registers for B and A).
+/// Depth of one packed block: KC x NR floats of B (16 KiB) stay in L1 while the A panels stream from L2.
+/// MR = 4, NR = 8: JavaScriptCore uses the 16 xmm registers only and wasm has no FMA, so a tile needs its
+/// accumulators, the B vectors, one A splat and one product; 4 x 12 (17 registers) spilled four accumulators
+/// to the stack and ran 1.5x slower (Bun 1.4.5; 6 x 8 and 5 x 8 measured slower too).
 const KC: usize = 512;
 /// Rows of A packed at once (MC x KC floats, 128 KiB).
 const MC: usize = 64;
