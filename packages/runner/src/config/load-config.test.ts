@@ -38,8 +38,9 @@ describe('config validation', () => {
     const builtin = validateConfig(undefined, {}, 'command line');
     expect(builtin.training.learningRate).toBe(3e-4);
     expect(builtin.training.maxNewTokens).toBe(32);
+    expect(builtin.training.klEstimator).toBe('k3');
     const mine = validateConfig({ training: { learningRate: 5e-5 } }, { iterations: 3 }, 'lsp.config.ts');
-    expect(mine.training).toEqual({ learningRate: 5e-5, maxNewTokens: 32 });
+    expect(mine.training).toEqual({ learningRate: 5e-5, maxNewTokens: 32, klEstimator: 'k3' });
     expect(mine.iterations).toBe(3);
     // A model folder of the user's gets no preset: the game's (the paper's) defaults apply.
     expect(validateConfig({ model: '/models/llama' }, {}, 'lsp.config.ts').training).toEqual({});
