@@ -1,9 +1,10 @@
-// Causal grouped-query attention over a KV buffer, forward and backward. The forward handles one query row
-// (b, t, h) at a time; the backward computes dq by query rows and dk, dv by key rows, so no two workers ever
-// add into the same gradient and the result does not depend on the split.
-use crate::math::{axpy4, dot, dot4, exp, exp4, ln};
+// Causal grouped-query attention over a KV buffer, forward and backward, as small matrix products. A unit is
+// one entry and key/value head with the query heads that share it: the rows of a block are (query, head) pairs,
+// the keys are packed once, and 4 x 8 register tiles (as in the matmul) compute scores, weighted values and
+// gradients. Blocks have a size fixed by the shape and the scratch, and a unit's dk and dv are its own, so the
+// result does not depend on the split across workers.
+use crate::math::{dot, exp, exp4, ln, max4, sum4};
 use core::arch::wasm32::*;
-
 pub struct Attention {
     pub q: *const f32,
     pub k: *const f32,
@@ -44,184 +45,352 @@ impl Attention {
     fn lse_index(&self, b: usize, h: usize, t: usize) -> usize {
         (b * self.heads + h) * self.queries + t
     }
-    pub fn query_units(&self) -> usize {
-        self.batch * self.queries * self.heads
+    /// Keys that query t of entry b sees, counted from the entry's first key.
+    #[inline(always)]
+    unsafe fn seen(&self, b: usize, t: usize) -> usize {
+        let (first, last) = self.visible(b, t);
+        if last < first { 0 } else { (last - first + 1) as usize }
     }
-    pub fn key_units(&self) -> usize {
-        self.batch * self.capacity * self.key_value_heads
+    fn group(&self) -> usize {
+        self.heads / self.key_value_heads
     }
-}
-
-/// Forward for query units [begin, end) (unit = (b * T + t) * H + h); `scores` holds S floats.
-pub unsafe fn forward(a: &Attention, out: *mut f32, scores: *mut f32, begin: usize, end: usize) {
-    let d = a.head_dim;
-    let group = a.heads / a.key_value_heads;
-    for unit in begin..end {
-        let h = unit % a.heads;
-        let t = (unit / a.heads) % a.queries;
-        let b = unit / (a.heads * a.queries);
-        let kv = h / group;
-        let row = a.query_row(b, t, h);
-        let output = out.add(row);
-        let (first, last) = a.visible(b, t);
-        crate::elementwise::fill(output, d, 0.0);
-        if last < first {
-            *a.lse.add(a.lse_index(b, h, t)) = 0.0;
-            continue;
+    fn padded_dim(&self) -> usize {
+        round_up(self.head_dim, 8)
+    }
+    /// Queries per block whose buffers fit in `scratch_floats` (0 when not even one does): the packed keys and
+    /// values (two copies forward, three backward) and, per (query, head) row, its queries (and output
+    /// gradients) and a row of weights (and of score gradients).
+    pub fn block_queries(&self, scratch_floats: usize, backward: bool) -> usize {
+        let (dp, sp) = (self.padded_dim(), round_up(self.capacity, 8));
+        let (fixed, per_row) = if backward { (3 * dp * sp, 2 * dp + 2 * sp + 1) } else { (2 * dp * sp, dp + sp + 1) };
+        if scratch_floats <= fixed {
+            return 0;
         }
-        let (first, count) = (first as usize, (last - first + 1) as usize);
-        let query = a.q.add(row);
-        let scale = f32x4_splat(a.scale);
-        // Scores four keys at a time (lanes past the last key repeat the first of the group and are not stored).
-        let mut i = 0;
-        while i < count {
-            let n = if count - i < 4 { count - i } else { 4 };
-            let mut keys = [a.k; 4];
-            for j in 0..4 {
-                keys[j] = a.k.add(a.key_row(b, first + i + if j < n { j } else { 0 }, kv));
-            }
-            let mut lanes = [0.0f32; 4];
-            v128_store(lanes.as_mut_ptr() as *mut v128, f32x4_mul(dot4(query, keys, d), scale));
-            for j in 0..n {
-                *scores.add(i + j) = lanes[j];
-            }
-            i += 4;
-        }
-        let mut maximum = f32::NEG_INFINITY;
-        for i in 0..count {
-            let score = *scores.add(i);
-            maximum = if score > maximum { score } else { maximum };
-        }
-        let shift = f32x4_splat(maximum);
-        let mut i = 0;
-        while i + 4 <= count {
-            let w = exp4(f32x4_sub(v128_load(scores.add(i) as *const v128), shift));
-            v128_store(scores.add(i) as *mut v128, w);
-            i += 4;
-        }
-        while i < count {
-            *scores.add(i) = exp(*scores.add(i) - maximum);
-            i += 1;
-        }
-        let mut sum = 0.0f32;
-        for i in 0..count {
-            sum += *scores.add(i);
-        }
-        // out = sum of weight * value, four values per pass over the output row.
-        let mut i = 0;
-        while i < count {
-            let n = if count - i < 4 { count - i } else { 4 };
-            let mut values = [a.v; 4];
-            let mut weights = [0.0f32; 4];
-            for j in 0..n {
-                values[j] = a.v.add(a.key_row(b, first + i + j, kv));
-                weights[j] = *scores.add(i + j);
-            }
-            for j in n..4 {
-                values[j] = values[0];
-            }
-            axpy4(v128_load(weights.as_ptr() as *const v128), values, output, d);
-            i += 4;
-        }
-        let inverse = 1.0 / sum;
-        crate::elementwise::scale(output, output, d, inverse);
-        *a.lse.add(a.lse_index(b, h, t)) = maximum + ln(sum);
+        let rows = (scratch_floats - fixed) / per_row / 4 * 4;
+        min(rows / self.group(), self.queries)
+    }
+    /// Forward units: (entry, key/value head, block of `block` queries).
+    pub fn forward_units(&self, block: usize) -> usize {
+        self.batch * self.key_value_heads * ((self.queries + block - 1) / block)
+    }
+    /// Backward units: (entry, key/value head), which own their rows of dk and dv.
+    pub fn backward_units(&self) -> usize {
+        self.batch * self.key_value_heads
     }
 }
 
-/// dq for query units [begin, end): dq += sum_s P_s (dout . v_s - dout . out) scale k_s. Also stores
-/// dout . out per query row in `row_dots` (B, H, T) for backward_keys, which runs as the next command.
-pub unsafe fn backward_queries(a: &Attention, dout: *const f32, dq: *mut f32, row_dots: *mut f32, begin: usize, end: usize) {
-    let d = a.head_dim;
-    let group = a.heads / a.key_value_heads;
-    for unit in begin..end {
-        let h = unit % a.heads;
-        let t = (unit / a.heads) % a.queries;
-        let b = unit / (a.heads * a.queries);
-        let kv = h / group;
-        let row = a.query_row(b, t, h);
-        let (query, gradient) = (a.q.add(row), dout.add(row));
-        let row_dot = dot(gradient, a.out.add(row), d);
-        *row_dots.add(a.lse_index(b, h, t)) = row_dot;
-        let (first, last) = a.visible(b, t);
-        if last < first {
-            continue;
-        }
-        let log_sum = f32x4_splat(*a.lse.add(a.lse_index(b, h, t)));
-        let (scale, row_dot4) = (f32x4_splat(a.scale), f32x4_splat(row_dot));
-        // Keys four at a time: four dot products reduced together and one exp4 for the four probabilities.
-        let mut s = first as usize;
-        while s <= last as usize {
-            let count = if last as usize + 1 - s < 4 { last as usize + 1 - s } else { 4 };
-            let mut keys = [a.k; 4];
-            let mut values = [a.v; 4];
-            for j in 0..4 {
-                let key_row = a.key_row(b, s + if j < count { j } else { 0 }, kv);
-                keys[j] = a.k.add(key_row);
-                values[j] = a.v.add(key_row);
-            }
-            let scores = f32x4_sub(f32x4_mul(dot4(query, keys, d), scale), log_sum);
-            let p = exp4(scores);
-            let mut score_gradient = f32x4_mul(f32x4_mul(p, f32x4_sub(dot4(gradient, values, d), row_dot4)), scale);
-            // Lanes past the last key repeat key `s` and must add nothing.
-            score_gradient = v128_and(score_gradient, lane_mask(count));
-            axpy4(score_gradient, keys, dq.add(row), d);
-            s += 4;
-        }
-    }
-}
-
-/// All lanes below `count` set, the others clear.
 #[inline(always)]
-fn lane_mask(count: usize) -> v128 {
-    i32x4_gt(i32x4_splat(count as i32), i32x4(0, 1, 2, 3))
+fn round_up(x: usize, m: usize) -> usize {
+    (x + m - 1) / m * m
 }
 
-/// dk, dv for key units [begin, end) (unit = (b * S + s) * K + kv), summed over the group's heads and queries,
-/// four queries at a time; `row_dots` comes from backward_queries.
-pub unsafe fn backward_keys(a: &Attention, dout: *const f32, dk: *mut f32, dv: *mut f32, row_dots: *const f32, begin: usize, end: usize) {
-    let d = a.head_dim;
-    let group = a.heads / a.key_value_heads;
-    let scale = f32x4_splat(a.scale);
-    for unit in begin..end {
-        let kv = unit % a.key_value_heads;
-        let s = (unit / a.key_value_heads) % a.capacity;
-        let b = unit / (a.key_value_heads * a.capacity);
-        let first = (*a.key_start.add(b)).max(0) as usize;
-        if s < first || s as isize >= *a.key_length.add(b) as isize {
-            continue;
+#[inline(always)]
+fn min(a: usize, b: usize) -> usize {
+    if a < b { a } else { b }
+}
+
+/// A 4 x 8 tile of a product: lane j of row i is the sum over p < depth, in order, of
+/// a[i * a_row + p * a_step] * b[p * b_step + j]. Eight accumulators, two B vectors, one A splat and one
+/// product fit the 16 xmm registers JavaScriptCore allocates.
+#[inline(always)]
+unsafe fn tile(a: *const f32, a_row: usize, a_step: usize, b: *const f32, b_step: usize, depth: usize) -> [[v128; 2]; 4] {
+    let mut acc = [[f32x4_splat(0.0); 2]; 4];
+    let (mut a, mut b) = (a, b);
+    for _ in 0..depth {
+        let b0 = v128_load(b as *const v128);
+        let b1 = v128_load(b.add(4) as *const v128);
+        for i in 0..4 {
+            let x = v128_load32_splat(a.add(i * a_row) as *const u32);
+            acc[i][0] = f32x4_add(acc[i][0], f32x4_mul(x, b0));
+            acc[i][1] = f32x4_add(acc[i][1], f32x4_mul(x, b1));
         }
-        // Query t sees key s when query_offset + t >= s.
-        let offset = *a.query_offset.add(b) as isize;
-        let first_query = if s as isize > offset { (s as isize - offset) as usize } else { 0 };
-        let key_row = a.key_row(b, s, kv);
-        let (key, value) = (a.k.add(key_row), a.v.add(key_row));
-        for h in kv * group..(kv + 1) * group {
-            let mut t = first_query;
-            while t < a.queries {
-                let count = if a.queries - t < 4 { a.queries - t } else { 4 };
-                let mut queries = [a.q; 4];
-                let mut gradients = [dout; 4];
-                let mut lse = [0.0f32; 4];
-                let mut row_dot = [0.0f32; 4];
-                for j in 0..4 {
-                    let tj = t + if j < count { j } else { 0 };
-                    let row = a.query_row(b, tj, h);
-                    queries[j] = a.q.add(row);
-                    gradients[j] = dout.add(row);
-                    lse[j] = *a.lse.add(a.lse_index(b, h, tj));
-                    row_dot[j] = *row_dots.add(a.lse_index(b, h, tj));
-                }
-                // Lanes past the last query repeat query t and must add nothing.
-                let mask = lane_mask(count);
-                let scores = f32x4_sub(f32x4_mul(dot4(key, queries, d), scale), v128_load(lse.as_ptr() as *const v128));
-                let p = v128_and(exp4(scores), mask);
-                let value_dots = f32x4_sub(dot4(value, gradients, d), v128_load(row_dot.as_ptr() as *const v128));
-                let score_gradient = v128_and(f32x4_mul(f32x4_mul(p, value_dots), scale), mask);
-                axpy4(p, gradients, dv.add(key_row), d);
-                axpy4(score_gradient, queries, dk.add(key_row), d);
-                t += 4;
-            }
+        a = a.add(a_step);
+        b = b.add(b_step);
+    }
+    acc
+}
+
+/// dst[0..columns] = factor * row (+ dst when `add`), columns <= 8.
+#[inline(always)]
+unsafe fn put(row: [v128; 2], dst: *mut f32, columns: usize, factor: f32, add: bool) {
+    let f = f32x4_splat(factor);
+    let values = [f32x4_mul(row[0], f), f32x4_mul(row[1], f)];
+    if columns == 8 {
+        for v in 0..2 {
+            let p = dst.add(4 * v) as *mut v128;
+            v128_store(p, if add { f32x4_add(v128_load(p), values[v]) } else { values[v] });
+        }
+    } else {
+        let mut lanes = [0.0f32; 8];
+        v128_store(lanes.as_mut_ptr() as *mut v128, values[0]);
+        v128_store(lanes.as_mut_ptr().add(4) as *mut v128, values[1]);
+        for c in 0..columns {
+            *dst.add(c) = if add { *dst.add(c) + lanes[c] } else { lanes[c] };
         }
     }
 }
+
+/// Rows (query, head) of one block, in the order (t0, head 0), (t0, head 1), ..., of key/value head kv.
+struct Block {
+    b: usize,
+    kv: usize,
+    t0: usize,
+    rows: usize,
+}
+
+impl Block {
+    #[inline(always)]
+    fn query(&self, a: &Attention, r: usize) -> (usize, usize) {
+        let g = a.group();
+        (self.t0 + r / g, self.kv * g + r % g)
+    }
+    /// Keys seen by the last valid row of the tile starting at row r (the most any row of it sees).
+    #[inline(always)]
+    unsafe fn tile_keys(&self, a: &Attention, r: usize) -> usize {
+        let last = if r + 3 < self.rows { r + 3 } else { self.rows - 1 };
+        a.seen(self.b, self.query(a, last).0)
+    }
+}
+
+/// Copies the block's rows of `source` (B, T, H, D) into `out` (rows padded to 4) x dp, zero-padded.
+unsafe fn pack_rows(a: &Attention, block: &Block, source: *const f32, out: *mut f32) {
+    let (d, dp) = (a.head_dim, a.padded_dim());
+    for r in 0..round_up(block.rows, 4) {
+        let dst = out.add(r * dp);
+        if r < block.rows {
+            let (t, h) = block.query(a, r);
+            core::ptr::copy_nonoverlapping(source.add(a.query_row(block.b, t, h)), dst, d);
+            crate::elementwise::fill(dst.add(d), dp - d, 0.0);
+        } else {
+            crate::elementwise::fill(dst, dp, 0.0);
+        }
+    }
+}
+
+/// Keys (or values) [first, first + n) of entry b, head kv: `rows` as n x dp (zero-padded), and/or
+/// `columns` as D x np transposed (keys past n zero).
+unsafe fn pack_keys(a: &Attention, source: *const f32, b: usize, kv: usize, first: usize, n: usize, np: usize, rows: *mut f32, columns: *mut f32) {
+    let (d, dp) = (a.head_dim, a.padded_dim());
+    for j in 0..n {
+        let src = source.add(a.key_row(b, first + j, kv));
+        if !rows.is_null() {
+            core::ptr::copy_nonoverlapping(src, rows.add(j * dp), d);
+            crate::elementwise::fill(rows.add(j * dp + d), dp - d, 0.0);
+        }
+        if !columns.is_null() {
+            for e in 0..d {
+                *columns.add(e * np + j) = *src.add(e);
+            }
+        }
+    }
+    if !columns.is_null() {
+        for e in 0..d {
+            crate::elementwise::fill(columns.add(e * np + n), np - n, 0.0);
+        }
+    }
+}
+
+/// out (rows x np) = factor * x (rows of dp) keys^T (D x np), for the keys each tile of rows sees.
+unsafe fn scores(a: &Attention, block: &Block, x: *const f32, keys: *const f32, np: usize, factor: f32, out: *mut f32) {
+    let dp = a.padded_dim();
+    let mut r = 0;
+    while r < block.rows {
+        let seen = block.tile_keys(a, r);
+        let mut j = 0;
+        while j < seen {
+            let acc = tile(x.add(r * dp), dp, 1, keys.add(j), np, a.head_dim);
+            for i in 0..4 {
+                put(acc[i], out.add((r + i) * np + j), 8, factor, false);
+            }
+            j += 8;
+        }
+        r += 4;
+    }
+}
+
+/// Forward for units [begin, end) of blocks of `block` queries; `scratch` holds block_queries' buffers.
+#[inline(never)]
+pub unsafe fn forward(a: &Attention, out: *mut f32, scratch: *mut f32, block: usize, begin: usize, end: usize) {
+    let (d, dp) = (a.head_dim, a.padded_dim());
+    let blocks = (a.queries + block - 1) / block;
+    for unit in begin..end {
+        let b = unit / (blocks * a.key_value_heads);
+        let kv = (unit / blocks) % a.key_value_heads;
+        let t0 = (unit % blocks) * block;
+        let t1 = min(a.queries, t0 + block);
+        let this = Block { b, kv, t0, rows: (t1 - t0) * a.group() };
+        let first = a.visible(b, 0).0 as usize;
+        let n = a.seen(b, t1 - 1);
+        let np = round_up(n, 8);
+        let rows_padded = round_up(this.rows, 4);
+        let keys = scratch;
+        let values = keys.add(dp * np);
+        let queries = values.add(np * dp);
+        let weights = queries.add(rows_padded * dp);
+        let inverse = weights.add(rows_padded * np);
+        pack_keys(a, a.k, b, kv, first, n, np, core::ptr::null_mut(), keys);
+        pack_keys(a, a.v, b, kv, first, n, np, values, core::ptr::null_mut());
+        pack_rows(a, &this, a.q, queries);
+        scores(a, &this, queries, keys, np, a.scale, weights);
+        for r in 0..this.rows {
+            let (t, h) = this.query(a, r);
+            let seen = a.seen(b, t);
+            let row = weights.add(r * np);
+            if seen == 0 {
+                crate::elementwise::fill(row, np, 0.0);
+                *inverse.add(r) = 0.0;
+                *a.lse.add(a.lse_index(b, h, t)) = 0.0;
+                continue;
+            }
+            let (maximum, sum) = softmax_numerators(row, seen);
+            crate::elementwise::fill(row.add(seen), np - seen, 0.0);
+            *inverse.add(r) = 1.0 / sum;
+            *a.lse.add(a.lse_index(b, h, t)) = maximum + ln(sum);
+        }
+        // out = weights values / sum, each tile over the keys its rows see (the others weigh exactly 0).
+        let mut r = 0;
+        while r < this.rows {
+            let seen = this.tile_keys(a, r);
+            let mut e = 0;
+            while e < d {
+                let acc = tile(weights.add(r * np), np, 1, values.add(e), dp, seen);
+                for i in 0..min(4, this.rows - r) {
+                    let (t, h) = this.query(a, r + i);
+                    put(acc[i], out.add(a.query_row(b, t, h) + e), min(8, d - e), *inverse.add(r + i), false);
+                }
+                e += 8;
+            }
+            r += 4;
+        }
+    }
+}
+
+/// Replaces row[0..count] by exp(row - max) and returns (max, sum of the exponentials).
+unsafe fn softmax_numerators(row: *mut f32, count: usize) -> (f32, f32) {
+    let mut m4 = f32x4_splat(f32::NEG_INFINITY);
+    let mut j = 0;
+    while j + 4 <= count {
+        m4 = f32x4_max(m4, v128_load(row.add(j) as *const v128));
+        j += 4;
+    }
+    let mut maximum = max4(m4);
+    while j < count {
+        let value = *row.add(j);
+        maximum = if value > maximum { value } else { maximum };
+        j += 1;
+    }
+    let shift = f32x4_splat(maximum);
+    let mut sum4_ = f32x4_splat(0.0);
+    let mut j = 0;
+    while j + 4 <= count {
+        let w = exp4(f32x4_sub(v128_load(row.add(j) as *const v128), shift));
+        v128_store(row.add(j) as *mut v128, w);
+        sum4_ = f32x4_add(sum4_, w);
+        j += 4;
+    }
+    let mut sum = sum4(sum4_);
+    while j < count {
+        let w = exp(*row.add(j) - maximum);
+        *row.add(j) = w;
+        sum += w;
+        j += 1;
+    }
+    (maximum, sum)
+}
+
+/// Backward for units [begin, end) (entry, key/value head): dq, dk and dv are added to. The unit's queries
+/// are taken in blocks of `block`; `scratch` holds block_queries' buffers.
+#[inline(never)]
+pub unsafe fn backward(a: &Attention, dout: *const f32, dq: *mut f32, dk: *mut f32, dv: *mut f32, scratch: *mut f32, block: usize, begin: usize, end: usize) {
+    let (d, dp) = (a.head_dim, a.padded_dim());
+    for unit in begin..end {
+        let (b, kv) = (unit / a.key_value_heads, unit % a.key_value_heads);
+        let n = a.seen(b, a.queries - 1);
+        if n == 0 {
+            continue;
+        }
+        let first = a.visible(b, 0).0 as usize;
+        let offset = *a.query_offset.add(b) as isize;
+        let np = round_up(n, 8);
+        let rows_padded = round_up(block * a.group(), 4);
+        let keys_t = scratch;
+        let values_t = keys_t.add(dp * np);
+        let keys = values_t.add(dp * np);
+        let queries = keys.add(np * dp);
+        let gradients = queries.add(rows_padded * dp);
+        let weights = gradients.add(rows_padded * dp);
+        let score_gradients = weights.add(rows_padded * np);
+        let row_dots = score_gradients.add(rows_padded * np);
+        pack_keys(a, a.k, b, kv, first, n, np, keys, keys_t);
+        pack_keys(a, a.v, b, kv, first, n, np, core::ptr::null_mut(), values_t);
+        let mut t0 = 0;
+        while t0 < a.queries {
+            let t1 = min(a.queries, t0 + block);
+            let this = Block { b, kv, t0, rows: (t1 - t0) * a.group() };
+            pack_rows(a, &this, a.q, queries);
+            pack_rows(a, &this, dout, gradients);
+            scores(a, &this, queries, keys_t, np, a.scale, weights);
+            scores(a, &this, gradients, values_t, np, 1.0, score_gradients);
+            // P = exp(score - lse); dS = P (dout . v - dout . out) scale; zero past the keys a row sees.
+            for r in 0..this.rows {
+                let (t, h) = this.query(a, r);
+                let seen = a.seen(b, t);
+                let row = a.query_row(b, t, h);
+                let row_dot = dot(dout.add(row), a.out.add(row), d);
+                *row_dots.add(r) = row_dot;
+                let (p, ds) = (weights.add(r * np), score_gradients.add(r * np));
+                let (log_sum, row_dot4, scale) = (f32x4_splat(*a.lse.add(a.lse_index(b, h, t))), f32x4_splat(row_dot), f32x4_splat(a.scale));
+                let mut j = 0;
+                while j < seen {
+                    // Lanes past `seen` are computed and then cleared below.
+                    let w = exp4(f32x4_sub(v128_load(p.add(j) as *const v128), log_sum));
+                    v128_store(p.add(j) as *mut v128, w);
+                    let g = f32x4_mul(f32x4_mul(w, f32x4_sub(v128_load(ds.add(j) as *const v128), row_dot4)), scale);
+                    v128_store(ds.add(j) as *mut v128, g);
+                    j += 4;
+                }
+                crate::elementwise::fill(p.add(seen), np - seen, 0.0);
+                crate::elementwise::fill(ds.add(seen), np - seen, 0.0);
+            }
+            // dq += dS keys.
+            let mut r = 0;
+            while r < this.rows {
+                let seen = this.tile_keys(a, r);
+                let mut e = 0;
+                while e < d {
+                    let acc = tile(score_gradients.add(r * np), np, 1, keys.add(e), dp, seen);
+                    for i in 0..min(4, this.rows - r) {
+                        let (t, h) = this.query(a, r + i);
+                        put(acc[i], dq.add(a.query_row(b, t, h) + e), min(8, d - e), 1.0, true);
+                    }
+                    e += 8;
+                }
+                r += 4;
+            }
+            // dk += dS^T queries and dv += P^T dout, four keys at a time, over the rows that see them.
+            let block_keys = a.seen(b, t1 - 1);
+            let mut j = 0;
+            while j < block_keys {
+                let seen_from = (first + j) as isize - offset;
+                let start = if seen_from > t0 as isize { (seen_from as usize - t0) * a.group() } else { 0 };
+                if start < this.rows {
+                    let depth = this.rows - start;
+                    let mut e = 0;
+                    while e < d {
+                        let dk_tile = tile(score_gradients.add(start * np + j), 1, np, queries.add(start * dp + e), dp, depth);
+                        let dv_tile = tile(weights.add(start * np + j), 1, np, gradients.add(start * dp + e), dp, depth);
+                        for i in 0..min(4, block_keys - j) {
+                            let key = a.key_row(b, first + j + i, kv) + e;
+                            put(dk_tile[i], dk.add(key), min(8, d - e), 1.0, true);
+                            put(dv_tile[i], dv.add(key), min(8, d - e), 1.0, true);
+                        }
+                        e += 8;
+                    }
+                }
+                j += 4;
+            }
+            t0 = t1;
+        }
+    }
+}
+

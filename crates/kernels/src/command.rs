@@ -12,7 +12,7 @@ pub const OP_RMSNORM_FORWARD: u32 = 6;
 pub const OP_RMSNORM_BACKWARD: u32 = 7;
 pub const OP_ROPE: u32 = 8;
 pub const OP_ATTENTION_FORWARD: u32 = 9;
-pub const OP_ATTENTION_BACKWARD_QUERIES: u32 = 10;
+pub const OP_ATTENTION_BACKWARD: u32 = 10;
 pub const OP_SWIGLU_FORWARD: u32 = 11;
 pub const OP_SWIGLU_BACKWARD: u32 = 12;
 pub const OP_EMBEDDING_FORWARD: u32 = 13;
@@ -24,7 +24,6 @@ pub const OP_ADAMW: u32 = 18;
 pub const OP_SAMPLE: u32 = 19;
 pub const OP_SUM_ROWS: u32 = 20;
 pub const OP_COPY_ROWS: u32 = 21;
-pub const OP_ATTENTION_BACKWARD_KEYS: u32 = 22;
 
 /// Status codes returned to the host.
 pub const STATUS_OK: u32 = 0;
@@ -36,6 +35,8 @@ pub const STATUS_SCRATCH_TOO_SMALL: u32 = 3;
 const SUM_OF_SQUARES_CHUNK: usize = 16384;
 /// Elementwise work is split in runs of this many elements.
 const RUN: usize = 1024;
+/// Most queries per attention forward unit.
+const ATTENTION_FORWARD_BLOCK: usize = 32;
 
 /// Reads argument words of a command.
 struct Args(*const u32);
@@ -139,24 +140,31 @@ pub unsafe fn run(command: *const u32, part: usize, parts: usize, scratch: *mut 
         OP_ATTENTION_FORWARD => {
             // Words: q, k, v, out, lse, B, T, S, H, K, D, scale, query offsets, key lengths, key starts.
             let a = attention_arguments(&args, 0, 0);
-            if a.capacity * 4 > scratch_bytes {
+            if a.batch == 0 || a.queries == 0 {
+                return STATUS_OK;
+            }
+            // Smaller blocks than the scratch allows give more units to share; a row's result is the same.
+            let block = a.block_queries(scratch_bytes / 4, false);
+            if block == 0 {
                 return STATUS_SCRATCH_TOO_SMALL;
             }
-            let (begin, end) = share(a.query_units(), part, parts, 1);
-            attention::forward(&a, args.ptr(3), scratch as *mut f32, begin, end);
+            let block = if block < ATTENTION_FORWARD_BLOCK { block } else { ATTENTION_FORWARD_BLOCK };
+            let (begin, end) = share(a.forward_units(block), part, parts, 1);
+            attention::forward(&a, args.ptr(3), scratch as *mut f32, block, begin, end);
         }
-        OP_ATTENTION_BACKWARD_QUERIES => {
-            // Words: dout, q, k, v, out, lse, dq, dk, dv, B, T, S, H, K, D, scale, offsets, lengths, starts,
-            // row dots (B, H, T) written here for OP_ATTENTION_BACKWARD_KEYS.
+        OP_ATTENTION_BACKWARD => {
+            // Words: dout, q, k, v, out, lse, dq, dk, dv, B, T, S, H, K, D, scale, offsets, lengths, starts.
             let a = attention_arguments(&args, 1, 3);
-            let (begin, end) = share(a.query_units(), part, parts, 1);
-            attention::backward_queries(&a, args.ptr(0), args.ptr(6), args.ptr(19), begin, end);
-        }
-        OP_ATTENTION_BACKWARD_KEYS => {
-            // Words as OP_ATTENTION_BACKWARD_QUERIES.
-            let a = attention_arguments(&args, 1, 3);
-            let (begin, end) = share(a.key_units(), part, parts, 1);
-            attention::backward_keys(&a, args.ptr(0), args.ptr(7), args.ptr(8), args.ptr(19), begin, end);
+            if a.batch == 0 || a.queries == 0 {
+                return STATUS_OK;
+            }
+            // The block size sets the order of dk and dv's sums, so it depends on the shape and scratch only.
+            let block = a.block_queries(scratch_bytes / 4, true);
+            if block == 0 {
+                return STATUS_SCRATCH_TOO_SMALL;
+            }
+            let (begin, end) = share(a.backward_units(), part, parts, 1);
+            attention::backward(&a, args.ptr(0), args.ptr(6), args.ptr(7), args.ptr(8), scratch as *mut f32, block, begin, end);
         }
         OP_SWIGLU_FORWARD => {
             let (begin, end) = share(args.usize(3), part, parts, RUN);
@@ -303,8 +311,9 @@ unsafe fn matmul_command(args: &Args, part: usize, parts: usize, scratch: *mut f
                 compute(index, (0, m), (0, n));
             }
         }
-    } else if batch * row_panels >= 4 * parts {
-        // Split whole MR-row panels over (batch, row) pairs.
+    } else if batch * row_panels >= 4 * parts && !(batch == 1 && m < n && n >= 4 * parts * NR) {
+        // Split whole MR-row panels over (batch, row) pairs. Every unit packs all of B (k x n) and a column
+        // split packs all of A (m x k) instead, so fewer rows than columns (decoding 64 streams) split columns.
         let (begin, end) = share(batch * row_panels, part, parts, 1);
         let mut unit = begin;
         while unit < end {

@@ -309,9 +309,7 @@ export class WasmDevice implements DeviceV1 {
 
   attentionForward(q: Tensor, k: Tensor, v: Tensor, out: Tensor, logSumExp: Tensor, options: AttentionOptions): void {
     const shape = this.attentionShape(q, k, v, out, logSumExp, options);
-    if (shape.capacity * 4 > this.pool.scratchBytes) {
-      throw new Error(`wasm device: attention over ${shape.capacity} keys needs more worker scratch (scratchBytes option)`);
-    }
+    this.checkAttentionScratch(shape, options, false);
     const tensors = [q, k, v, out, logSumExp].map((tensor) => this.float(tensor).offset);
     this.enqueueWithEntries(shape, (entries) => [Opcode.attentionForward, ...tensors, ...shape.words, ...entries], this.units(shape.work));
   }
@@ -325,15 +323,21 @@ export class WasmDevice implements DeviceV1 {
     this.sameSize(this.float(dq), this.float(q), 'attentionBackward dq');
     this.sameSize(this.float(dk), this.float(k), 'attentionBackward dk');
     this.sameSize(this.float(dv), this.float(v), 'attentionBackward dv');
+    this.checkAttentionScratch(shape, options, true);
     const tensors = [dout, q, k, v, out, logSumExp, dq, dk, dv].map((tensor) => this.float(tensor).offset);
-    // Two commands: dq by query rows (which also stores dout . out per row), then dk and dv by key rows.
-    const rowDots = this.allocateBlock(this.float(logSumExp).size * 4);
-    this.enqueueWithEntries(shape, (entries) => {
-      const words = [...tensors, ...shape.words, ...entries, rowDots];
-      this.pool.enqueue([Opcode.attentionBackwardQueries, ...words], this.units(shape.work));
-      return [Opcode.attentionBackwardKeys, ...words];
-    }, this.units(shape.work));
-    this.releaseLater(rowDots);
+    this.enqueueWithEntries(shape, (entries) => [Opcode.attentionBackward, ...tensors, ...shape.words, ...entries], this.units(shape.work));
+  }
+
+  /** Refuses shapes whose smallest block (one query's heads) does not fit in a worker's scratch (attention.rs block_queries). */
+  private checkAttentionScratch(shape: AttentionShape, options: AttentionOptions, backward: boolean): void {
+    const padded = (value: number) => Math.ceil(value / 8) * 8;
+    const [dp, sp] = [padded(options.headDim), padded(shape.capacity)];
+    const [fixed, perRow] = backward ? [3 * dp * sp, 2 * dp + 2 * sp + 1] : [2 * dp * sp, dp + sp + 1];
+    const floats = Math.floor(this.pool.scratchBytes / 4);
+    const rows = floats <= fixed ? 0 : Math.floor((floats - fixed) / perRow / 4) * 4;
+    if (rows < options.heads / options.keyValueHeads) {
+      throw new Error(`wasm device: attention over ${shape.capacity} keys needs more worker scratch (scratchBytes option)`);
+    }
   }
 
   swigluForward(gate: Tensor, up: Tensor, out: Tensor): void {

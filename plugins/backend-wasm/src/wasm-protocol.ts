@@ -13,8 +13,7 @@ export const Opcode = {
   rmsnormBackward: 7,
   rope: 8,
   attentionForward: 9,
-  /** dq and the per-row dout . out; always followed by attentionBackwardKeys. */
-  attentionBackwardQueries: 10,
+  attentionBackward: 10,
   swigluForward: 11,
   swigluBackward: 12,
   embeddingForward: 13,
@@ -26,7 +25,6 @@ export const Opcode = {
   sample: 19,
   sumRows: 20,
   copyRows: 21,
-  attentionBackwardKeys: 22,
 } as const;
 
 /** Status codes of run_command (command.rs). */
