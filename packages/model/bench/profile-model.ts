@@ -1,6 +1,6 @@
-// Where a training step of the benchmark model (bench-model.ts settings) spends its time on the wasm backend:
-// every device call is timed to completion (the queue drained after it) and summed by kernel and shape.
-// A script, not a test. `bun packages/model/bench/profile-training.ts [steps]`
+// Where a training step (or a 64-stream generation) of the benchmark model (bench-model.ts settings) spends its
+// time on the wasm backend: every device call is timed to completion (the queue drained after it) and summed by
+// kernel and shape. A script, not a test. `bun packages/model/bench/profile-model.ts [steps] [generation]`
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { loadModel, writeRandomModel } from '../src/index';
 
 const settings = { vocab: 4096, hidden: 256, layers: 6, heads: 8, kv_heads: 4, intermediate: 688, batch: 16, sequence: 128, threads: 2 };
 const steps = Number(process.argv[2] ?? 3);
+const generation = process.argv[3] === 'generation';
 
 const directory = mkdtempSync(join(tmpdir(), 'lsp-profile-'));
 try {
@@ -24,7 +25,10 @@ try {
     const ids = Array.from({ length: settings.sequence }, () => (state = (state * 1103515245 + 12345) % 2 ** 31) % settings.vocab);
     return { promptIds: ids.slice(0, 1), completionIds: ids.slice(1) };
   });
-  const step = async () => {
+  const requests = Array.from({ length: 64 }, (_, b) => ({ promptIds: Array.from({ length: 16 }, (_, t) => (b * 131 + t * 17) % settings.vocab) }));
+  const step = generation ? async () => {
+    await model.generate(requests, { maxNewTokens: 112, temperature: 0 });
+  } : async () => {
     await model.accumulateGradients(sequences, (rows) => rows.map((row) => new Float32Array(row.length).fill(-1 / 2048)));
     await model.optimizerStep({ learningRate: 1e-4 });
   };
@@ -43,7 +47,7 @@ try {
   };
   const methods = ['fill', 'copy', 'copyRows', 'add', 'scale', 'sumRows', 'matmul', 'rmsnormForward', 'rmsnormBackward', 'rope',
     'attentionForward', 'attentionBackward', 'swigluForward', 'swigluBackward', 'embeddingForward', 'embeddingBackward',
-    'tokenLogProbsForward', 'tokenLogProbsBackward', 'adamw', 'allocate', 'upload', 'write'] as const;
+    'tokenLogProbsForward', 'tokenLogProbsBackward', 'adamw', 'sample', 'allocate', 'upload', 'write'] as const;
   const target = device as unknown as Record<string, (...args: unknown[]) => unknown>;
   for (const method of methods) {
     const original = target[method]!.bind(device);
@@ -69,7 +73,7 @@ try {
   let kernels = 0;
   for (const { ms } of totals.values()) kernels += ms;
   console.log(`load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
-  console.log(`step: ${plain.toFixed(1)} ms unprofiled (${(settings.batch * settings.sequence / plain * 1000).toFixed(0)} tokens/s), ${profiled.toFixed(1)} ms profiled, kernels ${(kernels / steps).toFixed(1)} ms`);
+  console.log(`step: ${plain.toFixed(1)} ms unprofiled (${((generation ? 64 * 112 : settings.batch * settings.sequence) / plain * 1000).toFixed(0)} tokens/s), ${profiled.toFixed(1)} ms profiled, kernels ${(kernels / steps).toFixed(1)} ms`);
   const rows = [...totals.entries()].sort((a, b) => b[1].ms - a[1].ms);
   for (const [key, { ms, calls }] of rows) {
     const flops = key.startsWith('matmul') ? key.split(' ')[1]!.split('x').map(Number).reduce((a, b) => a * b, 2) : 0;
