@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { latestCheckpoint } from '../run/run-folder';
 import { checkpointModelFolder } from '../selfplay/experiment';
 import { evaluateCheckpoint } from '../selfplay/evaluation';
-import { prepareRun } from './shared-options';
+import { parseInteger, parseNumber, prepareRun } from './shared-options';
 
 /** The model folder behind DIR: a model folder itself, a checkpoint folder, or a run folder (its latest checkpoint). */
 export function modelFolderOf(directory: string): string {
@@ -20,6 +20,17 @@ export function modelFolderOf(directory: string): string {
   });
 }
 
+interface EvalOptions {
+  checkpoint: string;
+  benchmark: string;
+  backend?: string;
+  maxTokens: number;
+  temperature: number;
+  samples: number;
+  seed: number;
+  json?: boolean;
+}
+
 export function registerEvalCommand(program: Command): void {
   program
     .command('eval')
@@ -28,16 +39,23 @@ export function registerEvalCommand(program: Command): void {
     .option('--benchmark <name>', 'benchmark to evaluate', 'world')
     .option('--backend <name>', 'compute backend: auto, wasm, webgpu')
     .option('--max-tokens <n>', 'longest answer, in tokens', (value) => Number.parseInt(value, 10), 64)
+    .option('--temperature <t>', 'sample answers at this temperature instead of greedily', parseNumber('--temperature'), 0)
+    .option('--samples <n>', 'answers drawn per item when sampling; an item scores the mean of its draws', parseInteger('--samples'), 4)
+    .option('--seed <n>', 'seed of the sampled answers', parseInteger('--seed'), 0)
     .option('--json', 'print the figures as JSON')
-    .action(async (options: { checkpoint: string; benchmark: string; backend?: string; maxTokens: number; json?: boolean }, command: Command) => {
+    .action(async (options: EvalOptions, command: Command) => {
+      if (options.temperature < 0) throw new InvalidInputError(`--temperature must be 0 or more, got ${options.temperature}`);
+      if (options.samples < 1) throw new InvalidInputError(`--samples must be at least 1, got ${options.samples}`);
       const { resolved, registry } = await prepareRun(command, { backend: options.backend, benchmark: options.benchmark });
       const modelDirectory = options.checkpoint === 'builtin' ? 'builtin' : modelFolderOf(options.checkpoint);
-      const figures = await evaluateCheckpoint(registry, resolved.config, modelDirectory, options.maxTokens);
+      const sampling = { temperature: options.temperature, samples: options.temperature > 0 ? options.samples : 1, seed: options.seed };
+      const figures = await evaluateCheckpoint(registry, resolved.config, modelDirectory, options.maxTokens, sampling);
       if (options.json) {
         console.log(JSON.stringify(figures));
         return;
       }
-      console.log(`held-out score (${options.benchmark}): ${figures.overall?.toFixed(4) ?? '?'}`);
+      const how = sampling.temperature > 0 ? `, ${sampling.samples} samples per item at temperature ${sampling.temperature}` : ', greedy';
+      console.log(`held-out score (${options.benchmark}${how}): ${figures.overall?.toFixed(4) ?? '?'}`);
       for (const [key, value] of Object.entries(figures)) if (key !== 'overall') console.log(`  ${key}: ${value.toFixed(4)}`);
     });
 }

@@ -4,10 +4,11 @@ import { loadModel } from '@lsp/model';
 import { chooseBackend } from '../backend-choice';
 import type { PluginRegistry } from '../plugins/plugin-registry';
 import { resolveModelDirectory } from './experiment';
-import { evaluateBenchmark } from './self-play-loop';
+import { evaluateBenchmark, greedyEvaluation, type EvaluationSampling } from './self-play-loop';
 
 export async function evaluateCheckpoint(
   registry: PluginRegistry, config: LspConfig, model: string, maxNewTokens: number,
+  sampling: EvaluationSampling = greedyEvaluation,
 ): Promise<Record<string, number>> {
   const modelDirectory = await resolveModelDirectory(model);
   const backend = await chooseBackend(registry, config.backend);
@@ -21,7 +22,7 @@ export async function evaluateCheckpoint(
   try {
     const policy = await loadModel(modelDirectory, { device, tokenizer });
     try {
-      return await evaluateBenchmark(policy, tokenizer, game, benchmark, maxNewTokens);
+      return await evaluateBenchmark(policy, tokenizer, game, benchmark, maxNewTokens, sampling);
     } finally {
       policy.dispose();
     }

@@ -85,19 +85,37 @@ export function microBatchRanges(count: number, parts: number): [number, number]
   return ranges;
 }
 
-/** Held-out score: greedy answers to every item, scored and aggregated by the benchmark. */
+/** How held-out answers are drawn: greedy by default, or `samples` draws per item at `temperature`. */
+export interface EvaluationSampling {
+  temperature: number;
+  samples: number;
+  seed: number;
+}
+
+export const greedyEvaluation: EvaluationSampling = { temperature: 0, samples: 1, seed: 0 };
+
+/**
+ * Held-out score: every item answered (greedily, or `samples` times at a temperature, each item then scoring the
+ * mean of its draws), scored and aggregated by the benchmark. Greedy accuracy moves only when the right answer
+ * becomes the most likely one; the sampled score is what the policy-gradient step optimises at the play temperature.
+ */
 export async function evaluateBenchmark(
   policy: PolicyModelV1, tokenizer: TokenizerV1, game: GameV1, benchmark: BenchmarkV1, maxNewTokens: number,
+  sampling: EvaluationSampling = greedyEvaluation,
 ): Promise<Record<string, number>> {
   const items = await benchmark.loadItems();
-  const scores: number[] = [];
-  for (let start = 0; start < items.length; start += evaluationBatch) {
-    const batch = items.slice(start, start + evaluationBatch);
+  const draws = sampling.temperature > 0 ? Math.max(1, sampling.samples) : 1;
+  const scores = new Array<number>(items.length).fill(0);
+  const requests = items.flatMap((item, index) => Array.from({ length: draws }, () => ({ item, index })));
+  for (let start = 0; start < requests.length; start += evaluationBatch) {
+    const batch = requests.slice(start, start + evaluationBatch);
     const results = await policy.generate(
-      batch.map((item) => ({ promptIds: chatPromptIds(tokenizer, game.solverPrompt(item.prompt)) })),
-      { maxNewTokens, temperature: 0, seed: 0 },
+      batch.map(({ item }) => ({ promptIds: chatPromptIds(tokenizer, game.solverPrompt(item.prompt)) })),
+      { maxNewTokens, temperature: sampling.temperature, seed: iterationSeed(sampling.seed, start, 0) },
     );
-    for (const [index, item] of batch.entries()) scores.push(await benchmark.scoreItem(item, results[index]!.text.trim()));
+    for (const [at, { item, index }] of batch.entries()) {
+      scores[index]! += (await benchmark.scoreItem(item, results[at]!.text.trim())) / draws;
+    }
   }
   return benchmark.aggregate(items, scores);
 }
