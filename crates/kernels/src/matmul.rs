@@ -12,13 +12,13 @@ pub const NR: usize = NV * 4;
 /// accumulators, the B vectors, one A splat and one product; 4 x 12 (17 registers) spilled four accumulators
 /// to the stack and ran 1.5x slower (Bun 1.4.5; 6 x 8 and 5 x 8 measured slower too).
 const KC: usize = 512;
-/// Rows of A packed at once (MC x KC floats, 128 KiB).
+/// Rows of A packed at once (MC x KC values stored four times, 512 KiB).
 const MC: usize = 64;
 /// Columns of B packed at once (KC x NC floats, about 2 MiB, in L2); a whole number of panels.
 const NC: usize = NR * (1024 / NR);
 
 /// Floats of scratch one worker needs for the packing buffers.
-pub const SCRATCH_FLOATS: usize = KC * NC + MC * KC;
+pub const SCRATCH_FLOATS: usize = KC * NC + MC * KC * 4 + 16;
 
 /// A strided matrix view: element (i, j) lives at ptr[i * row_stride + j * column_stride].
 #[derive(Clone, Copy)]
@@ -59,8 +59,9 @@ pub unsafe fn gemm(p: &Product, rows: (usize, usize), columns: (usize, usize), s
         }
         return;
     }
-    let packed_b = scratch;
-    let packed_a = scratch.add(KC * NC);
+    // 64-byte aligned, so that every B panel step (NR floats) and A panel step (MR vectors) is aligned.
+    let packed_b = (((scratch as usize) + 63) & !63) as *mut f32;
+    let packed_a = packed_b.add(KC * NC);
     let mut jc = column_begin;
     while jc < column_end {
         let nc = min(NC, column_end - jc);
@@ -80,7 +81,7 @@ pub unsafe fn gemm(p: &Product, rows: (usize, usize), columns: (usize, usize), s
                     while ir < mc {
                         let mr = min(MR, mc - ir);
                         let c = p.c.add((ic + ir) * p.ldc + jc + jr);
-                        micro_kernel(kc, packed_a.add(ir * kc), packed_b.add(jr * kc), c, p.ldc, mr, nr, load_c);
+                        micro_kernel(kc, packed_a.add(ir * kc * 4), packed_b.add(jr * kc), c, p.ldc, mr, nr, load_c);
                         ir += MR;
                     }
                     jr += NR;
@@ -99,36 +100,42 @@ fn min(a: usize, b: usize) -> usize {
 }
 
 /// Packs rows [row, row + mc) and depth [depth, depth + kc) of A, times alpha, as MR-row panels laid out
-/// depth-major (MR values per depth step), zero-padded to a whole panel.
+/// depth-major (MR values per depth step), each value stored four times (a whole vector: the micro-kernel
+/// then loads it at an offset in one instruction, where JavaScriptCore splits an offset load32_splat into a
+/// scalar load and a shuffle), zero-padded to a whole panel.
 unsafe fn pack_a(a: View, row: usize, mc: usize, depth: usize, kc: usize, alpha: f32, out: *mut f32) {
     let mut panel = 0;
     while panel < mc {
         let rows = min(MR, mc - panel);
-        let dst = out.add(panel * kc);
+        let dst = out.add(panel * kc * 4);
         if a.row_stride == 1 && rows == MR && MR == 4 {
             // A transposed in storage: the MR values of one depth step are contiguous.
             let scale = f32x4_splat(alpha);
             for p in 0..kc {
                 let src = a.ptr.add((row + panel) + (depth + p) * a.column_stride);
-                let v = v128_load(src as *const v128);
-                v128_store(dst.add(p * MR) as *mut v128, if alpha == 1.0 { v } else { f32x4_mul(v, scale) });
+                let mut v = v128_load(src as *const v128);
+                if alpha != 1.0 {
+                    v = f32x4_mul(v, scale);
+                }
+                let d = dst.add(p * MR * 4);
+                v128_store(d as *mut v128, i32x4_shuffle::<0, 0, 0, 0>(v, v));
+                v128_store(d.add(4) as *mut v128, i32x4_shuffle::<1, 1, 1, 1>(v, v));
+                v128_store(d.add(8) as *mut v128, i32x4_shuffle::<2, 2, 2, 2>(v, v));
+                v128_store(d.add(12) as *mut v128, i32x4_shuffle::<3, 3, 3, 3>(v, v));
             }
         } else {
             for i in 0..MR {
+                let d = dst.add(i * 4);
                 if i < rows {
                     let src = a.ptr.add((row + panel + i) * a.row_stride + depth * a.column_stride);
-                    if alpha == 1.0 {
-                        for p in 0..kc {
-                            *dst.add(p * MR + i) = *src.add(p * a.column_stride);
-                        }
-                    } else {
-                        for p in 0..kc {
-                            *dst.add(p * MR + i) = alpha * *src.add(p * a.column_stride);
-                        }
+                    for p in 0..kc {
+                        let value = *src.add(p * a.column_stride);
+                        let value = if alpha == 1.0 { value } else { alpha * value };
+                        v128_store(d.add(p * MR * 4) as *mut v128, f32x4_splat(value));
                     }
                 } else {
                     for p in 0..kc {
-                        *dst.add(p * MR + i) = 0.0;
+                        v128_store(d.add(p * MR * 4) as *mut v128, f32x4_splat(0.0));
                     }
                 }
             }
@@ -206,17 +213,21 @@ unsafe fn micro_kernel(kc: usize, a: *const f32, b: *const f32, c: *mut f32, ldc
     let mut a = a;
     let mut b = b;
     for _ in 0..kc {
+        // The masks tell LLVM the panels' alignment, so the constant offsets become load offsets rather than
+        // separate additions (JavaScriptCore folds load offsets into the address).
+        let aligned_b = ((b as usize) & !31) as *const f32;
+        let aligned_a = ((a as usize) & !63) as *const f32;
         let mut bv = [f32x4_splat(0.0); NV];
         for v in 0..NV {
-            bv[v] = v128_load(b.add(v * 4) as *const v128);
+            bv[v] = v128_load(aligned_b.add(v * 4) as *const v128);
         }
         for i in 0..MR {
-            let av = v128_load32_splat(a.add(i) as *const u32);
+            let av = v128_load(aligned_a.add(i * 4) as *const v128);
             for v in 0..NV {
                 acc[i][v] = f32x4_add(acc[i][v], f32x4_mul(av, bv[v]));
             }
         }
-        a = a.add(MR);
+        a = a.add(MR * 4);
         b = b.add(NR);
     }
     if mr == MR && nr == NR {

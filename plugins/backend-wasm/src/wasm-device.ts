@@ -10,7 +10,7 @@ import { MatmulFlag, Opcode, sumOfSquaresChunk } from './wasm-protocol';
 export interface WasmDeviceOptions {
   /** Kernel workers; one per core this process may use by default (os.availableParallelism). */
   threads?: number;
-  /** Private scratch per worker: matmul packing (2.2 MiB) and sampling (8 bytes per vocabulary entry). */
+  /** Private scratch per worker: matmul packing (2.6 MiB), attention blocks and sampling (8 bytes per vocabulary entry). */
   scratchBytes?: number;
   /** Memory reserved at start; it grows on demand up to the 4 GiB wasm32 limit. */
   initialBytes?: number;
