@@ -3,7 +3,7 @@
 // the keys are packed once, and 4 x 8 register tiles (as in the matmul) compute scores, weighted values and
 // gradients. Blocks have a size fixed by the shape and the scratch, and a unit's dk and dv are its own, so the
 // result does not depend on the split across workers.
-use crate::math::{dot, exp, exp4, ln, max4, sum4};
+use crate::math::{axpy4, dot, dot4, exp, exp4, ln, max4, sum4};
 use core::arch::wasm32::*;
 pub struct Attention {
     pub q: *const f32,
@@ -221,6 +221,10 @@ pub unsafe fn forward(a: &Attention, out: *mut f32, scratch: *mut f32, block: us
         let this = Block { b, kv, t0, rows: (t1 - t0) * a.group() };
         let first = a.visible(b, 0).0 as usize;
         let n = a.seen(b, t1 - 1);
+        if a.queries * a.group() < 8 {
+            forward_rows(a, &this, first, out, scratch);
+            continue;
+        }
         let np = round_up(n, 8);
         let rows_padded = round_up(this.rows, 4);
         let keys = scratch;
@@ -262,6 +266,59 @@ pub unsafe fn forward(a: &Attention, out: *mut f32, scratch: *mut f32, block: us
             }
             r += 4;
         }
+    }
+}
+
+/// Forward of a block of fewer than two tiles of rows (decoding): packing the keys would cost more than the
+/// products, so each row takes dot products with the key rows, four at a time, and one pass over the value
+/// rows per four keys. `scores` holds S floats.
+unsafe fn forward_rows(a: &Attention, block: &Block, first: usize, out: *mut f32, scores: *mut f32) {
+    let d = a.head_dim;
+    for r in 0..block.rows {
+        let (t, h) = block.query(a, r);
+        let row = a.query_row(block.b, t, h);
+        let output = out.add(row);
+        crate::elementwise::fill(output, d, 0.0);
+        let seen = a.seen(block.b, t);
+        if seen == 0 {
+            *a.lse.add(a.lse_index(block.b, h, t)) = 0.0;
+            continue;
+        }
+        let query = a.q.add(row);
+        let scale = f32x4_splat(a.scale);
+        // Lanes past the last key repeat the first of the group and are not stored.
+        let mut j = 0;
+        while j < seen {
+            let count = min(4, seen - j);
+            let mut keys = [a.k; 4];
+            for i in 0..4 {
+                keys[i] = a.k.add(a.key_row(block.b, first + j + if i < count { i } else { 0 }, block.kv));
+            }
+            let mut lanes = [0.0f32; 4];
+            v128_store(lanes.as_mut_ptr() as *mut v128, f32x4_mul(dot4(query, keys, d), scale));
+            for i in 0..count {
+                *scores.add(j + i) = lanes[i];
+            }
+            j += 4;
+        }
+        let (maximum, sum) = softmax_numerators(scores, seen);
+        let mut j = 0;
+        while j < seen {
+            let count = min(4, seen - j);
+            let mut values = [a.v; 4];
+            let mut weights = [0.0f32; 4];
+            for i in 0..count {
+                values[i] = a.v.add(a.key_row(block.b, first + j + i, block.kv));
+                weights[i] = *scores.add(j + i);
+            }
+            for i in count..4 {
+                values[i] = values[0];
+            }
+            axpy4(v128_load(weights.as_ptr() as *const v128), values, output, d);
+            j += 4;
+        }
+        crate::elementwise::scale(output, output, d, 1.0 / sum);
+        *a.lse.add(a.lse_index(block.b, h, t)) = maximum + ln(sum);
     }
 }
 
