@@ -270,55 +270,87 @@ pub unsafe fn forward(a: &Attention, out: *mut f32, scratch: *mut f32, block: us
 }
 
 /// Forward of a block of fewer than two tiles of rows (decoding): packing the keys would cost more than the
-/// products, so each row takes dot products with the key rows, four at a time, and one pass over the value
-/// rows per four keys. `scores` holds S floats.
-unsafe fn forward_rows(a: &Attention, block: &Block, first: usize, out: *mut f32, scores: *mut f32) {
-    let d = a.head_dim;
-    for r in 0..block.rows {
-        let (t, h) = block.query(a, r);
-        let row = a.query_row(block.b, t, h);
-        let output = out.add(row);
-        crate::elementwise::fill(output, d, 0.0);
-        let seen = a.seen(block.b, t);
-        if seen == 0 {
-            *a.lse.add(a.lse_index(block.b, h, t)) = 0.0;
-            continue;
+/// products, so the rows take dot products with the key rows, four keys at a time, and make one pass over the
+/// value rows per four keys; the heads of one query go in pairs, which load each key and value once.
+/// `scratch` holds 2 S floats.
+unsafe fn forward_rows(a: &Attention, block: &Block, first: usize, out: *mut f32, scratch: *mut f32) {
+    let g = a.group();
+    let mut r = 0;
+    while r < block.rows {
+        if g % 2 == 0 {
+            forward_heads::<2>(a, block, r, first, out, scratch);
+            r += 2;
+        } else {
+            forward_heads::<1>(a, block, r, first, out, scratch);
+            r += 1;
         }
-        let query = a.q.add(row);
-        let scale = f32x4_splat(a.scale);
-        // Lanes past the last key repeat the first of the group and are not stored.
-        let mut j = 0;
-        while j < seen {
-            let count = min(4, seen - j);
-            let mut keys = [a.k; 4];
-            for i in 0..4 {
-                keys[i] = a.k.add(a.key_row(block.b, first + j + if i < count { i } else { 0 }, block.kv));
-            }
+    }
+}
+
+/// Rows [r, r + R) of a block, all of one query.
+#[inline(always)]
+unsafe fn forward_heads<const R: usize>(a: &Attention, block: &Block, r: usize, first: usize, out: *mut f32, scratch: *mut f32) {
+    let (d, b) = (a.head_dim, block.b);
+    let t = block.query(a, r).0;
+    let seen = a.seen(b, t);
+    let mut rows = [0usize; R];
+    let mut lse = [0usize; R];
+    for i in 0..R {
+        let h = block.query(a, r + i).1;
+        rows[i] = a.query_row(b, t, h);
+        lse[i] = a.lse_index(b, h, t);
+        crate::elementwise::fill(out.add(rows[i]), d, 0.0);
+    }
+    if seen == 0 {
+        for i in 0..R {
+            *a.lse.add(lse[i]) = 0.0;
+        }
+        return;
+    }
+    let capacity = round_up(a.capacity, 4);
+    let queries = rows.map(|row| a.q.add(row));
+    let scale = f32x4_splat(a.scale);
+    // Lanes past the last key repeat the first of the group and are not stored.
+    let mut j = 0;
+    while j < seen {
+        let count = min(4, seen - j);
+        let mut keys = [a.k; 4];
+        for k in 0..4 {
+            keys[k] = a.k.add(a.key_row(b, first + j + if k < count { k } else { 0 }, block.kv));
+        }
+        let sums = dot4::<R>(queries, keys, d);
+        for i in 0..R {
+            v128_store(scratch.add(i * capacity + j) as *mut v128, f32x4_mul(sums[i], scale));
+        }
+        j += 4;
+    }
+    let mut sums = [0.0f32; R];
+    for i in 0..R {
+        let (maximum, sum) = softmax_numerators(scratch.add(i * capacity), seen);
+        sums[i] = sum;
+        *a.lse.add(lse[i]) = maximum + ln(sum);
+    }
+    let outputs = rows.map(|row| out.add(row));
+    let mut j = 0;
+    while j < seen {
+        let count = min(4, seen - j);
+        let mut values = [a.v; 4];
+        let mut weights = [f32x4_splat(0.0); R];
+        for k in 0..4 {
+            values[k] = a.v.add(a.key_row(b, first + j + if k < count { k } else { 0 }, block.kv));
+        }
+        for i in 0..R {
             let mut lanes = [0.0f32; 4];
-            v128_store(lanes.as_mut_ptr() as *mut v128, f32x4_mul(dot4(query, keys, d), scale));
-            for i in 0..count {
-                *scores.add(j + i) = lanes[i];
+            for k in 0..count {
+                lanes[k] = *scratch.add(i * capacity + j + k);
             }
-            j += 4;
+            weights[i] = v128_load(lanes.as_ptr() as *const v128);
         }
-        let (maximum, sum) = softmax_numerators(scores, seen);
-        let mut j = 0;
-        while j < seen {
-            let count = min(4, seen - j);
-            let mut values = [a.v; 4];
-            let mut weights = [0.0f32; 4];
-            for i in 0..count {
-                values[i] = a.v.add(a.key_row(block.b, first + j + i, block.kv));
-                weights[i] = *scores.add(j + i);
-            }
-            for i in count..4 {
-                values[i] = values[0];
-            }
-            axpy4(v128_load(weights.as_ptr() as *const v128), values, output, d);
-            j += 4;
-        }
-        crate::elementwise::scale(output, output, d, 1.0 / sum);
-        *a.lse.add(a.lse_index(block.b, h, t)) = maximum + ln(sum);
+        axpy4::<R>(weights, values, outputs, d);
+        j += 4;
+    }
+    for i in 0..R {
+        crate::elementwise::scale(outputs[i], outputs[i], d, 1.0 / sums[i]);
     }
 }
 

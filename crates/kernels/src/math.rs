@@ -125,65 +125,94 @@ pub unsafe fn dot(a: *const f32, b: *const f32, n: usize) -> f32 {
     sum
 }
 
-/// Four dot products of `x` with `y[0..4]` (each of length n), reduced together: lane i is x . y[i].
+/// Four dot products of each of the R rows x[r] with y[0..4] (each of length n), reduced together: lane j of
+/// result r is x[r] . y[j]. The y rows are loaded once for all R rows; each result is computed by the same
+/// operations whatever R is.
 #[inline(always)]
-pub unsafe fn dot4(x: *const f32, y: [*const f32; 4], n: usize) -> v128 {
-    let mut acc = [f32x4_splat(0.0); 4];
+pub unsafe fn dot4<const R: usize>(x: [*const f32; R], y: [*const f32; 4], n: usize) -> [v128; R] {
+    let mut acc = [[f32x4_splat(0.0); 4]; R];
     let mut i = 0;
     while i + 4 <= n {
-        let xv = v128_load(x.add(i) as *const v128);
-        for j in 0..4 {
-            acc[j] = f32x4_add(acc[j], f32x4_mul(xv, v128_load(y[j].add(i) as *const v128)));
+        let yv = [
+            v128_load(y[0].add(i) as *const v128),
+            v128_load(y[1].add(i) as *const v128),
+            v128_load(y[2].add(i) as *const v128),
+            v128_load(y[3].add(i) as *const v128),
+        ];
+        for r in 0..R {
+            let xv = v128_load(x[r].add(i) as *const v128);
+            for j in 0..4 {
+                acc[r][j] = f32x4_add(acc[r][j], f32x4_mul(xv, yv[j]));
+            }
         }
         i += 4;
     }
-    // Transpose so that lane j of each row belongs to product j, then add the rows: (l0 + l1) + (l2 + l3).
-    let t0 = i32x4_shuffle::<0, 4, 1, 5>(acc[0], acc[1]);
-    let t1 = i32x4_shuffle::<2, 6, 3, 7>(acc[0], acc[1]);
-    let t2 = i32x4_shuffle::<0, 4, 1, 5>(acc[2], acc[3]);
-    let t3 = i32x4_shuffle::<2, 6, 3, 7>(acc[2], acc[3]);
-    let r0 = i64x2_shuffle::<0, 2>(t0, t2);
-    let r1 = i64x2_shuffle::<1, 3>(t0, t2);
-    let r2 = i64x2_shuffle::<0, 2>(t1, t3);
-    let r3 = i64x2_shuffle::<1, 3>(t1, t3);
-    let mut sums = f32x4_add(f32x4_add(r0, r1), f32x4_add(r2, r3));
-    if i < n {
-        let mut tail = [0.0f32; 4];
-        for j in 0..4 {
-            for d in i..n {
-                tail[j] += *x.add(d) * *y[j].add(d);
+    let mut result = [f32x4_splat(0.0); R];
+    for r in 0..R {
+        // Transpose so that lane j of each row belongs to product j, then add the rows: (l0 + l1) + (l2 + l3).
+        let acc = acc[r];
+        let t0 = i32x4_shuffle::<0, 4, 1, 5>(acc[0], acc[1]);
+        let t1 = i32x4_shuffle::<2, 6, 3, 7>(acc[0], acc[1]);
+        let t2 = i32x4_shuffle::<0, 4, 1, 5>(acc[2], acc[3]);
+        let t3 = i32x4_shuffle::<2, 6, 3, 7>(acc[2], acc[3]);
+        let r0 = i64x2_shuffle::<0, 2>(t0, t2);
+        let r1 = i64x2_shuffle::<1, 3>(t0, t2);
+        let r2 = i64x2_shuffle::<0, 2>(t1, t3);
+        let r3 = i64x2_shuffle::<1, 3>(t1, t3);
+        let mut sums = f32x4_add(f32x4_add(r0, r1), f32x4_add(r2, r3));
+        if i < n {
+            let mut tail = [0.0f32; 4];
+            for j in 0..4 {
+                for d in i..n {
+                    tail[j] += *x[r].add(d) * *y[j].add(d);
+                }
             }
+            sums = f32x4_add(sums, v128_load(tail.as_ptr() as *const v128));
         }
-        sums = f32x4_add(sums, v128_load(tail.as_ptr() as *const v128));
+        result[r] = sums;
     }
-    sums
+    result
 }
 
-/// y[0..n] += sum over j of alpha[j] * x[j][0..n], in the order j = 0..4 (one pass over y).
+/// y[r][0..n] += sum over j of lane j of alpha[r] * x[j][0..n], in the order j = 0..4, for each of the R rows
+/// (one pass over the x rows for all of them).
 #[inline(always)]
-pub unsafe fn axpy4(alpha: v128, x: [*const f32; 4], y: *mut f32, n: usize) {
-    let a = [
-        f32x4_splat(f32x4_extract_lane::<0>(alpha)),
-        f32x4_splat(f32x4_extract_lane::<1>(alpha)),
-        f32x4_splat(f32x4_extract_lane::<2>(alpha)),
-        f32x4_splat(f32x4_extract_lane::<3>(alpha)),
-    ];
+pub unsafe fn axpy4<const R: usize>(alpha: [v128; R], x: [*const f32; 4], y: [*mut f32; R], n: usize) {
+    let mut a = [[f32x4_splat(0.0); 4]; R];
+    for r in 0..R {
+        a[r] = [
+            f32x4_splat(f32x4_extract_lane::<0>(alpha[r])),
+            f32x4_splat(f32x4_extract_lane::<1>(alpha[r])),
+            f32x4_splat(f32x4_extract_lane::<2>(alpha[r])),
+            f32x4_splat(f32x4_extract_lane::<3>(alpha[r])),
+        ];
+    }
     let mut i = 0;
     while i + 4 <= n {
-        let p = y.add(i) as *mut v128;
-        let mut v = v128_load(p);
-        for j in 0..4 {
-            v = f32x4_add(v, f32x4_mul(a[j], v128_load(x[j].add(i) as *const v128)));
+        let xv = [
+            v128_load(x[0].add(i) as *const v128),
+            v128_load(x[1].add(i) as *const v128),
+            v128_load(x[2].add(i) as *const v128),
+            v128_load(x[3].add(i) as *const v128),
+        ];
+        for r in 0..R {
+            let p = y[r].add(i) as *mut v128;
+            let mut v = v128_load(p);
+            for j in 0..4 {
+                v = f32x4_add(v, f32x4_mul(a[r][j], xv[j]));
+            }
+            v128_store(p, v);
         }
-        v128_store(p, v);
         i += 4;
     }
     while i < n {
-        let mut v = *y.add(i);
-        for j in 0..4 {
-            v += f32x4_extract_lane::<0>(a[j]) * *x[j].add(i);
+        for r in 0..R {
+            let mut v = *y[r].add(i);
+            for j in 0..4 {
+                v += f32x4_extract_lane::<0>(a[r][j]) * *x[j].add(i);
+            }
+            *y[r].add(i) = v;
         }
-        *y.add(i) = v;
         i += 1;
     }
 }
