@@ -3,22 +3,26 @@
 use core::arch::wasm32::*;
 
 /// Rows of the micro-kernel.
-pub const MR: usize = 4;
+pub const MR: usize = 6;
+/// Floats per depth step of a packed A panel: MR vectors, padded to a power of two so that the steps stay
+/// aligned for the pointer masks.
+const AS: usize = 4 * if MR <= 4 { 4 } else { 8 };
 /// SIMD vectors per micro-kernel row; NR = 4 * NV columns.
 const NV: usize = 2;
 pub const NR: usize = NV * 4;
 /// Depth of one packed block: KC x NR floats of B (16 KiB) stay in L1 while the A panels stream from L2.
-/// MR = 4, NR = 8: JavaScriptCore uses the 16 xmm registers only and wasm has no FMA, so a tile needs its
-/// accumulators, the B vectors, one A splat and one product; 4 x 12 (17 registers) spilled four accumulators
-/// to the stack and ran 1.5x slower (Bun 1.4.5; 6 x 8 and 5 x 8 measured slower too).
+/// MR = 6, NR = 8: JavaScriptCore uses the 16 xmm registers only and wasm has no FMA, so a tile needs its
+/// accumulators, the B vectors, one A vector and one product: 12 + 2 + 1 + 1. A 4 x 12 tile (17 registers)
+/// spilled four accumulators to the stack and ran 1.5x slower than 4 x 8 (Bun 1.4.5); 6 x 8 runs about 1.1x
+/// 4 x 8 once A is stored as whole vectors (with splat loads it spilled).
 const KC: usize = 512;
-/// Rows of A packed at once (MC x KC values stored four times, 512 KiB).
-const MC: usize = 64;
+/// Rows of A packed at once (MC / MR panels of KC steps, 512 KiB).
+const MC: usize = MR * (256 / AS);
 /// Columns of B packed at once (KC x NC floats, about 2 MiB, in L2); a whole number of panels.
 const NC: usize = NR * (1024 / NR);
 
 /// Floats of scratch one worker needs for the packing buffers.
-pub const SCRATCH_FLOATS: usize = KC * NC + MC * KC * 4 + 16;
+pub const SCRATCH_FLOATS: usize = KC * NC + (MC / MR) * KC * AS + 32;
 
 /// A strided matrix view: element (i, j) lives at ptr[i * row_stride + j * column_stride].
 #[derive(Clone, Copy)]
@@ -59,8 +63,8 @@ pub unsafe fn gemm(p: &Product, rows: (usize, usize), columns: (usize, usize), s
         }
         return;
     }
-    // 64-byte aligned, so that every B panel step (NR floats) and A panel step (MR vectors) is aligned.
-    let packed_b = (((scratch as usize) + 63) & !63) as *mut f32;
+    // 128-byte aligned, so that every B panel step (NR floats) and A panel step (AS floats) is aligned.
+    let packed_b = (((scratch as usize) + 127) & !127) as *mut f32;
     let packed_a = packed_b.add(KC * NC);
     let mut jc = column_begin;
     while jc < column_end {
@@ -81,7 +85,7 @@ pub unsafe fn gemm(p: &Product, rows: (usize, usize), columns: (usize, usize), s
                     while ir < mc {
                         let mr = min(MR, mc - ir);
                         let c = p.c.add((ic + ir) * p.ldc + jc + jr);
-                        micro_kernel(kc, packed_a.add(ir * kc * 4), packed_b.add(jr * kc), c, p.ldc, mr, nr, load_c);
+                        micro_kernel(kc, packed_a.add(ir / MR * kc * AS), packed_b.add(jr * kc), c, p.ldc, mr, nr, load_c);
                         ir += MR;
                     }
                     jr += NR;
@@ -107,7 +111,7 @@ unsafe fn pack_a(a: View, row: usize, mc: usize, depth: usize, kc: usize, alpha:
     let mut panel = 0;
     while panel < mc {
         let rows = min(MR, mc - panel);
-        let dst = out.add(panel * kc * 4);
+        let dst = out.add(panel / MR * kc * AS);
         if a.row_stride == 1 && rows == MR && MR == 4 {
             // A transposed in storage: the MR values of one depth step are contiguous.
             let scale = f32x4_splat(alpha);
@@ -117,26 +121,22 @@ unsafe fn pack_a(a: View, row: usize, mc: usize, depth: usize, kc: usize, alpha:
                 if alpha != 1.0 {
                     v = f32x4_mul(v, scale);
                 }
-                let d = dst.add(p * MR * 4);
+                let d = dst.add(p * AS);
                 v128_store(d as *mut v128, i32x4_shuffle::<0, 0, 0, 0>(v, v));
                 v128_store(d.add(4) as *mut v128, i32x4_shuffle::<1, 1, 1, 1>(v, v));
                 v128_store(d.add(8) as *mut v128, i32x4_shuffle::<2, 2, 2, 2>(v, v));
                 v128_store(d.add(12) as *mut v128, i32x4_shuffle::<3, 3, 3, 3>(v, v));
             }
         } else {
-            for i in 0..MR {
-                let d = dst.add(i * 4);
-                if i < rows {
-                    let src = a.ptr.add((row + panel + i) * a.row_stride + depth * a.column_stride);
-                    for p in 0..kc {
-                        let value = *src.add(p * a.column_stride);
-                        let value = if alpha == 1.0 { value } else { alpha * value };
-                        v128_store(d.add(p * MR * 4) as *mut v128, f32x4_splat(value));
-                    }
-                } else {
-                    for p in 0..kc {
-                        v128_store(d.add(p * MR * 4) as *mut v128, f32x4_splat(0.0));
-                    }
+            for p in 0..kc {
+                for i in 0..MR {
+                    let value = if i < rows {
+                        let value = *a.ptr.add((row + panel + i) * a.row_stride + (depth + p) * a.column_stride);
+                        if alpha == 1.0 { value } else { alpha * value }
+                    } else {
+                        0.0
+                    };
+                    v128_store(dst.add(p * AS + i * 4) as *mut v128, f32x4_splat(value));
                 }
             }
         }
@@ -216,7 +216,7 @@ unsafe fn micro_kernel(kc: usize, a: *const f32, b: *const f32, c: *mut f32, ldc
         // The masks tell LLVM the panels' alignment, so the constant offsets become load offsets rather than
         // separate additions (JavaScriptCore folds load offsets into the address).
         let aligned_b = ((b as usize) & !31) as *const f32;
-        let aligned_a = ((a as usize) & !63) as *const f32;
+        let aligned_a = ((a as usize) & !(AS * 4 - 1)) as *const f32;
         let mut bv = [f32x4_splat(0.0); NV];
         for v in 0..NV {
             bv[v] = v128_load(aligned_b.add(v * 4) as *const v128);
@@ -227,7 +227,7 @@ unsafe fn micro_kernel(kc: usize, a: *const f32, b: *const f32, c: *mut f32, ldc
                 acc[i][v] = f32x4_add(acc[i][v], f32x4_mul(av, bv[v]));
             }
         }
-        a = a.add(MR * 4);
+        a = a.add(AS);
         b = b.add(NR);
     }
     if mr == MR && nr == NR {
