@@ -259,20 +259,18 @@ unsafe fn micro_kernel(kc: usize, a: *const f32, b: *const f32, c: *mut f32, ldc
 pub const DOT_ROWS: usize = 16;
 
 /// Rows [row_begin, row_end) x columns [column_begin, column_end) of c = alpha * a (m, k) b^T + (accumulate ? c : 0)
-/// with a stored (M, K) and b stored (N, K), as 4 x 3 tiles of dot products along the depth.
+/// with a stored (M, K) and b stored (N, K), as 3 x 3 tiles of dot products along the depth (9 accumulators,
+/// 3 B vectors, one A vector and a product: 4 x 3 needed 17 xmm registers and spilled).
 pub unsafe fn gemm_dot(p: &Product, rows: (usize, usize), columns: (usize, usize)) {
     let (row_begin, row_end) = rows;
     let (column_begin, column_end) = columns;
     let mut i = row_begin;
     while i < row_end {
-        let r = min(4, row_end - i);
+        let r = min(3, row_end - i);
         let mut j = column_begin;
         while j < column_end {
             let c = min(3, column_end - j);
             match (r, c) {
-                (4, 3) => dot_tile::<4, 3>(p, i, j),
-                (4, 2) => dot_tile::<4, 2>(p, i, j),
-                (4, 1) => dot_tile::<4, 1>(p, i, j),
                 (3, 3) => dot_tile::<3, 3>(p, i, j),
                 (3, 2) => dot_tile::<3, 2>(p, i, j),
                 (3, 1) => dot_tile::<3, 1>(p, i, j),
