@@ -24,6 +24,7 @@ pub const OP_ADAMW: u32 = 18;
 pub const OP_SAMPLE: u32 = 19;
 pub const OP_SUM_ROWS: u32 = 20;
 pub const OP_COPY_ROWS: u32 = 21;
+pub const OP_PACK_B: u32 = 22;
 
 /// Status codes returned to the host.
 pub const STATUS_OK: u32 = 0;
@@ -95,6 +96,17 @@ pub unsafe fn run(command: *const u32, part: usize, parts: usize, scratch: *mut 
                 return STATUS_SCRATCH_TOO_SMALL;
             }
             matmul_command(&args, part, parts, scratch as *mut f32)
+        }
+        OP_PACK_B => {
+            // Words: b, n, k, flags (transpose B), buffer of matmul::shared_b_floats(n, k).
+            let (n, k) = (args.usize(1), args.usize(2));
+            let view = if args.word(3) & FLAG_TRANSPOSE_B != 0 {
+                View { ptr: args.ptr(0), row_stride: 1, column_stride: k }
+            } else {
+                View { ptr: args.ptr(0), row_stride: n, column_stride: 1 }
+            };
+            let (begin, end) = share(matmul::shared_b_panels(n, k), part, parts, 1);
+            matmul::pack_shared_b(view, n, k, matmul::shared_b_base(args.ptr(4)), begin, end);
         }
         OP_ADD => {
             // Words: a, b, out, count, b count (count is a multiple of it; b repeats over the rows of a).
@@ -273,8 +285,10 @@ const FLAG_TRANSPOSE_A: u32 = 1;
 const FLAG_TRANSPOSE_B: u32 = 2;
 const FLAG_BROADCAST_B: u32 = 4;
 const FLAG_ACCUMULATE: u32 = 8;
+/// B was packed by OP_PACK_B into the buffer at word 9; the rows are split in panels.
+const FLAG_SHARED_B: u32 = 16;
 
-/// Words: a, b, out, m, n, k, flags, batch, alpha.
+/// Words: a, b, out, m, n, k, flags, batch, alpha, shared packed B (FLAG_SHARED_B).
 unsafe fn matmul_command(args: &Args, part: usize, parts: usize, scratch: *mut f32) {
     let (a, b, c) = (args.ptr::<f32>(0) as *const f32, args.ptr::<f32>(1) as *const f32, args.ptr::<f32>(2));
     let (m, n, k, flags, batch) = (args.usize(3), args.usize(4), args.usize(5), args.word(6), args.usize(7));
@@ -300,10 +314,18 @@ unsafe fn matmul_command(args: &Args, part: usize, parts: usize, scratch: *mut f
         if use_dot {
             matmul::gemm_dot(&product(index), rows, columns)
         } else {
-            matmul::gemm(&product(index), rows, columns, scratch)
+            matmul::gemm(&product(index), rows, columns, scratch, None)
         }
     };
     let row_panels = (m + MR - 1) / MR;
+    if flags & FLAG_SHARED_B != 0 {
+        // B is packed once for all units (batch 1): units take whole row panels and pack only their rows of A.
+        let shared = matmul::shared_b_base(args.ptr(9)) as *const f32;
+        let (begin, end) = share(row_panels, part, parts, 1);
+        let row_end = if end * MR < m { end * MR } else { m };
+        matmul::gemm(&product(0), (begin * MR, row_end), (0, n), scratch, Some(shared));
+        return;
+    }
     if (m as u64) * (n as u64) * (k as u64) * (batch as u64) < 32768 {
         // Too small to be worth a second worker (the product is taken in 64 bits: 2048^3 overflows usize).
         if part == 0 {

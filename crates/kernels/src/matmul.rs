@@ -47,7 +47,7 @@ pub struct Product {
 
 /// Computes rows [row_begin, row_end) and columns [column_begin, column_end) of a product. Every output element
 /// is summed in the same order whatever the ranges are, so any split across workers gives identical results.
-pub unsafe fn gemm(p: &Product, rows: (usize, usize), columns: (usize, usize), scratch: *mut f32) {
+pub unsafe fn gemm(p: &Product, rows: (usize, usize), columns: (usize, usize), scratch: *mut f32, shared_b: Option<*const f32>) {
     let (row_begin, row_end) = rows;
     let (column_begin, column_end) = columns;
     if row_begin >= row_end || column_begin >= column_end {
@@ -72,7 +72,13 @@ pub unsafe fn gemm(p: &Product, rows: (usize, usize), columns: (usize, usize), s
         let mut pc = 0;
         while pc < p.k {
             let kc = min(KC, p.k - pc);
-            pack_b(p.b, pc, kc, jc, nc, packed_b);
+            let packed_b = match shared_b {
+                Some(base) => base.add(pc * round_up(p.n, NR) + jc * kc),
+                None => {
+                    pack_b(p.b, pc, kc, jc, nc, packed_b);
+                    packed_b as *const f32
+                }
+            };
             let load_c = pc > 0 || p.accumulate;
             let mut ic = row_begin;
             while ic < row_end {
@@ -101,6 +107,34 @@ pub unsafe fn gemm(p: &Product, rows: (usize, usize), columns: (usize, usize), s
 #[inline(always)]
 fn min(a: usize, b: usize) -> usize {
     if a < b { a } else { b }
+}
+
+#[inline(always)]
+fn round_up(x: usize, m: usize) -> usize {
+    (x + m - 1) / m * m
+}
+
+/// The aligned start of a shared packed B buffer (of round_up(n, NR) * k + 32 floats, wasm-device.ts).
+pub fn shared_b_base(buffer: *mut f32) -> *mut f32 {
+    (((buffer as usize) + 127) & !127) as *mut f32
+}
+
+/// Packs panels [begin, end) of all of B into the shared buffer: panel (pc block, column panel) holds kc x NR
+/// floats at pc * round_up(n, NR) + column * kc, the layout `gemm` reads with `shared_b`.
+pub unsafe fn pack_shared_b(b: View, n: usize, k: usize, out: *mut f32, begin: usize, end: usize) {
+    let panels = round_up(n, NR) / NR;
+    for index in begin..end {
+        let (block, panel) = (index / panels, index % panels);
+        let pc = block * KC;
+        let kc = min(KC, k - pc);
+        let column = panel * NR;
+        pack_b(b, pc, kc, column, min(NR, n - column), out.add(pc * round_up(n, NR) + column * kc));
+    }
+}
+
+/// Panels `pack_shared_b` splits: depth blocks times column panels.
+pub fn shared_b_panels(n: usize, k: usize) -> usize {
+    ((k + KC - 1) / KC) * (round_up(n, NR) / NR)
 }
 
 /// Packs rows [row, row + mc) and depth [depth, depth + kc) of A, times alpha, as MR-row panels laid out

@@ -5,7 +5,7 @@ import type {
 } from '@lsp/core';
 import { availableParallelism } from 'node:os';
 import { floatBits, KernelPool } from './wasm-pool';
-import { MatmulFlag, Opcode, sumOfSquaresChunk } from './wasm-protocol';
+import { MatmulFlag, matmulTile, Opcode, sumOfSquaresChunk } from './wasm-protocol';
 
 export interface WasmDeviceOptions {
   /** Kernel workers; one per core this process may use by default (os.availableParallelism). */
@@ -22,6 +22,10 @@ const stackBytes = 1 << 20;
 const unitsPerThread = 4;
 /** Fewer for matmul: every unit packs its own copy of the B (row split) or A (column split) panels. */
 const matmulUnitsPerThread = 2;
+/** Products from this many multiply-adds on several threads pack B once for all units, which split the rows. */
+const sharedPackingWork = 1 << 20;
+/** Units per thread of a product with B packed once: units only pack their own rows of A. */
+const sharedMatmulUnitsPerThread = 8;
 
 /** A tensor of the wasm device: `size` 4-byte elements at byte `offset` of the shared memory. */
 export class WasmTensor implements Tensor {
@@ -260,9 +264,20 @@ export class WasmDevice implements DeviceV1 {
     if (batch * m * n === 0) return;
     const flags = (options.transposeA ? MatmulFlag.transposeA : 0) | (options.transposeB ? MatmulFlag.transposeB : 0) |
       (options.broadcastB ? MatmulFlag.broadcastB : 0) | (options.accumulate ? MatmulFlag.accumulate : 0);
-    this.pool.enqueue([
-      Opcode.matmul, left.offset, right.offset, result.offset, m, n, k, flags, batch, floatBits(options.alpha ?? 1),
-    ], this.units(batch * m * n * k, 32768, matmulUnitsPerThread));
+    const words = [Opcode.matmul, left.offset, right.offset, result.offset, m, n, k, flags, batch, floatBits(options.alpha ?? 1)];
+    const dot = options.transposeB && !options.transposeA && m < matmulTile.dotRows;
+    if (batch === 1 && !dot && k > 0 && m * n * k >= sharedPackingWork && this.pool.threads > 1) {
+      // Every unit of a row split would pack all of B: pack it once, in parallel, and split the rows finely
+      // (a worker the OS deschedules then holds up less of the product).
+      const packed = this.allocateBlock((Math.ceil(n / matmulTile.columns) * matmulTile.columns * k + 32) * 4);
+      this.pool.enqueue([Opcode.packB, right.offset, n, k, flags, packed], this.units(n * k));
+      words[7] = flags | MatmulFlag.sharedB;
+      const rowPanels = Math.ceil(m / matmulTile.rows);
+      this.pool.enqueue([...words, packed], Math.min(rowPanels, this.units(m * n * k, 32768, sharedMatmulUnitsPerThread)));
+      this.releaseLater(packed);
+      return;
+    }
+    this.pool.enqueue(words, this.units(batch * m * n * k, 32768, matmulUnitsPerThread));
   }
 
   // --- layers -------------------------------------------------------------------------------------------

@@ -25,13 +25,18 @@ export const Opcode = {
   sample: 19,
   sumRows: 20,
   copyRows: 21,
+  /** All of a matmul's B packed once into a buffer that every unit of the next command reads. */
+  packB: 22,
 } as const;
 
 /** Status codes of run_command (command.rs). */
 export const Status = { ok: 0, unknownOpcode: 1, indexOutOfRange: 2, scratchTooSmall: 3 } as const;
 
 /** Matmul flag bits (command.rs). */
-export const MatmulFlag = { transposeA: 1, transposeB: 2, broadcastB: 4, accumulate: 8 } as const;
+export const MatmulFlag = { transposeA: 1, transposeB: 2, broadcastB: 4, accumulate: 8, sharedB: 16 } as const;
+
+/** matmul.rs: the micro-kernel's rows and columns, and the rows below which B stored (N, K) is not packed. */
+export const matmulTile = { rows: 6, columns: 8, dotRows: 16 } as const;
 
 /** Words per command slot: the command (opcode and arguments), then three words of work accounting. */
 export const slotWords = 32;
