@@ -12,7 +12,7 @@ import {
 } from './llama';
 import type { ModelConfig } from './model-config';
 import { ropeTables } from './rope';
-import { createRandom } from './random';
+import { createRandom } from '@lsp/oracle';
 
 /**
  * Splits sequences (by length) into passes of similar lengths, longest first, so a pass pads little: a sequence

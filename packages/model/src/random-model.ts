@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expectedTensors, parseModelConfig } from './model-config';
-import { createRandom } from './random';
+import { createRandom } from '@lsp/oracle';
 import { writeSafetensors, type SafetensorsDType } from './safetensors';
 
 export interface RandomModelOptions {
