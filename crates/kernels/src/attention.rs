@@ -359,7 +359,7 @@ unsafe fn softmax_numerators(row: *mut f32, count: usize) -> (f32, f32) {
     let mut m4 = f32x4_splat(f32::NEG_INFINITY);
     let mut j = 0;
     while j + 4 <= count {
-        m4 = f32x4_max(m4, v128_load(row.add(j) as *const v128));
+        m4 = f32x4_pmax(m4, v128_load(row.add(j) as *const v128));
         j += 4;
     }
     let mut maximum = max4(m4);

@@ -11,7 +11,9 @@ const EXP_UPPER: f32 = 88.722_84;
 /// e^x on four lanes; NaN stays NaN, very negative inputs give 0.
 #[inline(always)]
 pub fn exp4(x: v128) -> v128 {
-    let clamped = f32x4_max(f32x4_min(x, f32x4_splat(EXP_UPPER)), f32x4_splat(EXP_LOWER));
+    // pmin/pmax are one instruction each on x86, where min/max need a NaN- and zero-sign-fixing sequence;
+    // with the operands in this order a NaN x still comes through, and every other x gives the same result.
+    let clamped = f32x4_pmax(f32x4_pmin(x, f32x4_splat(EXP_UPPER)), f32x4_splat(EXP_LOWER));
     let n = f32x4_nearest(f32x4_mul(clamped, f32x4_splat(LOG2_E)));
     let r = f32x4_sub(f32x4_sub(clamped, f32x4_mul(n, f32x4_splat(LN2_HIGH))), f32x4_mul(n, f32x4_splat(LN2_LOW)));
     let mut p = f32x4_splat(1.987_569_1e-4);
@@ -23,8 +25,11 @@ pub fn exp4(x: v128) -> v128 {
     let r2 = f32x4_mul(r, r);
     let y = f32x4_add(f32x4_add(f32x4_mul(p, r2), r), f32x4_splat(1.0));
     // 2^n split in two factors so that n = 128 (x near the upper bound) does not overflow the exponent field.
-    let half = i32x4_shr(i32x4_trunc_sat_f32x4(n), 1);
-    let rest = i32x4_sub(i32x4_trunc_sat_f32x4(n), half);
+    // n is a whole number in [-127, 128]: adding 1.5 * 2^23 puts it in the low mantissa bits, which is exact
+    // and cheaper than the saturating conversion.
+    let integer = i32x4_sub(f32x4_add(n, f32x4_splat(12_582_912.0)), i32x4_splat(0x4b40_0000));
+    let half = i32x4_shr(integer, 1);
+    let rest = i32x4_sub(integer, half);
     let scale_a = i32x4_shl(i32x4_add(half, i32x4_splat(127)), 23);
     let scale_b = i32x4_shl(i32x4_add(rest, i32x4_splat(127)), 23);
     let result = f32x4_mul(f32x4_mul(y, scale_a), scale_b);
