@@ -146,20 +146,24 @@ unsafe fn pack_a(a: View, row: usize, mc: usize, depth: usize, kc: usize, alpha:
     while panel < mc {
         let rows = min(MR, mc - panel);
         let dst = out.add(panel / MR * kc * AS);
-        if a.row_stride == 1 && rows == MR && MR == 4 {
+        if a.row_stride == 1 && rows == MR && MR == 6 {
             // A transposed in storage: the MR values of one depth step are contiguous.
             let scale = f32x4_splat(alpha);
             for p in 0..kc {
                 let src = a.ptr.add((row + panel) + (depth + p) * a.column_stride);
-                let mut v = v128_load(src as *const v128);
+                let mut low = v128_load(src as *const v128);
+                let mut high = v128_load64_zero(src.add(4) as *const u64);
                 if alpha != 1.0 {
-                    v = f32x4_mul(v, scale);
+                    low = f32x4_mul(low, scale);
+                    high = f32x4_mul(high, scale);
                 }
                 let d = dst.add(p * AS);
-                v128_store(d as *mut v128, i32x4_shuffle::<0, 0, 0, 0>(v, v));
-                v128_store(d.add(4) as *mut v128, i32x4_shuffle::<1, 1, 1, 1>(v, v));
-                v128_store(d.add(8) as *mut v128, i32x4_shuffle::<2, 2, 2, 2>(v, v));
-                v128_store(d.add(12) as *mut v128, i32x4_shuffle::<3, 3, 3, 3>(v, v));
+                v128_store(d as *mut v128, i32x4_shuffle::<0, 0, 0, 0>(low, low));
+                v128_store(d.add(4) as *mut v128, i32x4_shuffle::<1, 1, 1, 1>(low, low));
+                v128_store(d.add(8) as *mut v128, i32x4_shuffle::<2, 2, 2, 2>(low, low));
+                v128_store(d.add(12) as *mut v128, i32x4_shuffle::<3, 3, 3, 3>(low, low));
+                v128_store(d.add(16) as *mut v128, i32x4_shuffle::<0, 0, 0, 0>(high, high));
+                v128_store(d.add(20) as *mut v128, i32x4_shuffle::<1, 1, 1, 1>(high, high));
             }
         } else {
             for p in 0..kc {
