@@ -8,35 +8,78 @@ const LN2_LOW: f32 = -2.121_944_4e-4;
 const EXP_LOWER: f32 = -87.336_54;
 const EXP_UPPER: f32 = 88.722_84;
 
+/// exp4's constants, each a whole vector in memory. JavaScriptCore builds every v128.const anew where it is
+/// used, from general registers (several instructions each), while a vector load is one instruction or an
+/// operand; exp4 uses 15 of them, which cost more than its arithmetic.
+#[repr(C, align(16))]
+struct ExpConstants {
+    upper: [f32; 4],
+    lower: [f32; 4],
+    log2_e: [f32; 4],
+    ln2_high: [f32; 4],
+    ln2_low: [f32; 4],
+    polynomial: [[f32; 4]; 6],
+    one: [f32; 4],
+    shift: [f32; 4],
+    zero: [f32; 4],
+    infinity: [f32; 4],
+    bias: [i32; 4],
+}
+
+static EXP_CONSTANTS: ExpConstants = ExpConstants {
+    upper: [EXP_UPPER; 4],
+    lower: [EXP_LOWER; 4],
+    log2_e: [LOG2_E; 4],
+    ln2_high: [LN2_HIGH; 4],
+    ln2_low: [LN2_LOW; 4],
+    polynomial: [[1.987_569_1e-4; 4], [1.398_199_9e-3; 4], [8.333_452e-3; 4], [4.166_579_6e-2; 4], [1.666_666_5e-1; 4], [0.5; 4]],
+    one: [1.0; 4],
+    // 1.5 * 2^23, whose bits are 0x4b40_0000.
+    shift: [12_582_912.0; 4],
+    zero: [0.0; 4],
+    infinity: [f32::INFINITY; 4],
+    bias: [127; 4],
+};
+
+/// Read through a volatile load, so that LLVM cannot fold the loads back into constants.
+static EXP_CONSTANTS_ADDRESS: &ExpConstants = &EXP_CONSTANTS;
+
+#[inline(always)]
+fn load<T>(lanes: &[T; 4]) -> v128 {
+    unsafe { v128_load(lanes.as_ptr() as *const v128) }
+}
+
 /// e^x on four lanes; NaN stays NaN, very negative inputs give 0.
 #[inline(always)]
 pub fn exp4(x: v128) -> v128 {
+    let c = unsafe { core::ptr::read_volatile(&EXP_CONSTANTS_ADDRESS) };
+    let (upper, lower) = (load(&c.upper), load(&c.lower));
     // pmin/pmax are one instruction each on x86, where min/max need a NaN- and zero-sign-fixing sequence;
     // with the operands in this order a NaN x still comes through, and every other x gives the same result.
-    let clamped = f32x4_pmax(f32x4_pmin(x, f32x4_splat(EXP_UPPER)), f32x4_splat(EXP_LOWER));
-    let n = f32x4_nearest(f32x4_mul(clamped, f32x4_splat(LOG2_E)));
-    let r = f32x4_sub(f32x4_sub(clamped, f32x4_mul(n, f32x4_splat(LN2_HIGH))), f32x4_mul(n, f32x4_splat(LN2_LOW)));
-    let mut p = f32x4_splat(1.987_569_1e-4);
-    p = f32x4_add(f32x4_mul(p, r), f32x4_splat(1.398_199_9e-3));
-    p = f32x4_add(f32x4_mul(p, r), f32x4_splat(8.333_452e-3));
-    p = f32x4_add(f32x4_mul(p, r), f32x4_splat(4.166_579_6e-2));
-    p = f32x4_add(f32x4_mul(p, r), f32x4_splat(1.666_666_5e-1));
-    p = f32x4_add(f32x4_mul(p, r), f32x4_splat(0.5));
+    let clamped = f32x4_pmax(f32x4_pmin(x, upper), lower);
+    let n = f32x4_nearest(f32x4_mul(clamped, load(&c.log2_e)));
+    let r = f32x4_sub(f32x4_sub(clamped, f32x4_mul(n, load(&c.ln2_high))), f32x4_mul(n, load(&c.ln2_low)));
+    let mut p = load(&c.polynomial[0]);
+    for coefficient in &c.polynomial[1..] {
+        p = f32x4_add(f32x4_mul(p, r), load(coefficient));
+    }
     let r2 = f32x4_mul(r, r);
-    let y = f32x4_add(f32x4_add(f32x4_mul(p, r2), r), f32x4_splat(1.0));
+    let y = f32x4_add(f32x4_add(f32x4_mul(p, r2), r), load(&c.one));
     // 2^n split in two factors so that n = 128 (x near the upper bound) does not overflow the exponent field.
     // n is a whole number in [-127, 128]: adding 1.5 * 2^23 puts it in the low mantissa bits, which is exact
     // and cheaper than the saturating conversion.
-    let integer = i32x4_sub(f32x4_add(n, f32x4_splat(12_582_912.0)), i32x4_splat(0x4b40_0000));
+    let shift = load(&c.shift);
+    let integer = i32x4_sub(f32x4_add(n, shift), shift);
     let half = i32x4_shr(integer, 1);
     let rest = i32x4_sub(integer, half);
-    let scale_a = i32x4_shl(i32x4_add(half, i32x4_splat(127)), 23);
-    let scale_b = i32x4_shl(i32x4_add(rest, i32x4_splat(127)), 23);
+    let bias = load(&c.bias);
+    let scale_a = i32x4_shl(i32x4_add(half, bias), 23);
+    let scale_b = i32x4_shl(i32x4_add(rest, bias), 23);
     let result = f32x4_mul(f32x4_mul(y, scale_a), scale_b);
-    let underflow = f32x4_lt(x, f32x4_splat(EXP_LOWER));
-    let overflow = f32x4_gt(x, f32x4_splat(EXP_UPPER));
-    let result = v128_bitselect(f32x4_splat(0.0), result, underflow);
-    v128_bitselect(f32x4_splat(f32::INFINITY), result, overflow)
+    let underflow = f32x4_lt(x, lower);
+    let overflow = f32x4_gt(x, upper);
+    let result = v128_bitselect(load(&c.zero), result, underflow);
+    v128_bitselect(load(&c.infinity), result, overflow)
 }
 
 #[inline(always)]
