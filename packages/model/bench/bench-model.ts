@@ -8,13 +8,22 @@ import { createWasmDevice } from '@lsp/backend-wasm';
 import { loadModel, writeRandomModel } from '../src/index';
 
 /** The benchmark configuration of the model issue. */
-const settings = {
+export const settings = {
   vocab: 4096, hidden: 256, layers: 6, heads: 8, kv_heads: 4, intermediate: 688,
   batch: 16, sequence: 128, streams: 64, prompt: 16, new_tokens: 112, threads: 2, seconds: 4,
 };
 /** Rounds of wasm then PyTorch, each figure the best of its rounds: other processes on the same cores come
  * and go, and alternating gives both sides the same chances (one round each read 1.9x and 0.75x). */
 const rounds = 3;
+
+/** Writes the benchmark configuration as a random model folder (small weights, so activations stay tame). */
+export async function writeBenchmarkModel(directory: string): Promise<void> {
+  await writeRandomModel(directory, {
+    model_type: 'llama', architectures: ['LlamaForCausalLM'], vocab_size: settings.vocab, hidden_size: settings.hidden,
+    intermediate_size: settings.intermediate, num_hidden_layers: settings.layers, num_attention_heads: settings.heads,
+    num_key_value_heads: settings.kv_heads, max_position_embeddings: 1024, tie_word_embeddings: false,
+  }, { scale: 0.05 });
+}
 
 function randomIds(count: number, seed: number): number[] {
   let state = seed;
@@ -38,11 +47,7 @@ async function timed(step: () => Promise<void>, minimumSteps: number): Promise<{
 async function measureWasm() {
   const directory = mkdtempSync(join(tmpdir(), 'lsp-bench-model-'));
   try {
-    await writeRandomModel(directory, {
-      model_type: 'llama', architectures: ['LlamaForCausalLM'], vocab_size: settings.vocab, hidden_size: settings.hidden,
-      intermediate_size: settings.intermediate, num_hidden_layers: settings.layers, num_attention_heads: settings.heads,
-      num_key_value_heads: settings.kv_heads, max_position_embeddings: 1024, tie_word_embeddings: false,
-    }, { scale: 0.05 });
+    await writeBenchmarkModel(directory);
     const device = await createWasmDevice({ threads: settings.threads });
     const model = await loadModel(directory, { device });
     const sequences = Array.from({ length: settings.batch }, (_, b) => {

@@ -5,19 +5,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWasmDevice, type WasmDevice } from '@lsp/backend-wasm';
-import { loadModel, writeRandomModel } from '../src/index';
+import { loadModel } from '../src/index';
+import { settings as benchmarkSettings, writeBenchmarkModel } from './bench-model';
 
-const settings = { vocab: 4096, hidden: 256, layers: 6, heads: 8, kv_heads: 4, intermediate: 688, batch: 16, sequence: 128, threads: Number(process.env.THREADS ?? 2) };
+const settings = { ...benchmarkSettings, threads: Number(process.env.THREADS ?? 2) };
 const steps = Number(process.argv[2] ?? 3);
 const generation = process.argv[3] === 'generation';
 
 const directory = mkdtempSync(join(tmpdir(), 'lsp-profile-'));
 try {
-  await writeRandomModel(directory, {
-    model_type: 'llama', architectures: ['LlamaForCausalLM'], vocab_size: settings.vocab, hidden_size: settings.hidden,
-    intermediate_size: settings.intermediate, num_hidden_layers: settings.layers, num_attention_heads: settings.heads,
-    num_key_value_heads: settings.kv_heads, max_position_embeddings: 1024, tie_word_embeddings: false,
-  }, { scale: 0.05 });
+  await writeBenchmarkModel(directory);
   const device = (await createWasmDevice({ threads: settings.threads })) as WasmDevice;
   const model = await loadModel(directory, { device });
   let state = 1;
