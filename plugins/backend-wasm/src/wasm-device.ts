@@ -277,7 +277,8 @@ export class WasmDevice implements DeviceV1 {
       this.releaseLater(packed);
       return;
     }
-    this.pool.enqueue(words, this.units(batch * m * n * k, 32768, matmulUnitsPerThread));
+    // Each unit of a row split packs all of B: on one worker, a second unit would only pack it again.
+    this.pool.enqueue(words, this.pool.threads > 1 ? this.units(batch * m * n * k, 32768, matmulUnitsPerThread) : 1);
   }
 
   // --- layers -------------------------------------------------------------------------------------------
