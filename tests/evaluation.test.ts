@@ -69,9 +69,10 @@ test('a sampled item scores the mean of its draws; the same seed draws the same 
   }
 });
 
-test('lsp eval refuses a negative temperature and zero samples in one line', async () => {
+test('lsp eval refuses a negative temperature, zero samples and a bad token budget in one line', async () => {
   const bin = join(import.meta.dir, '..', 'packages', 'runner', 'src', 'bin.ts');
-  for (const [flag, value, expected] of [['--temperature', '-1', '--temperature must be 0 or more'], ['--samples', '0', '--samples must be at least 1']]) {
+  for (const [flag, value, expected] of [['--temperature', '-1', '--temperature must be 0 or more'], ['--samples', '0', '--samples must be at least 1'],
+    ['--max-tokens', 'abc', '--max-tokens must be a whole number'], ['--max-tokens', '0', '--max-tokens must be at least 1']]) {
     const child = Bun.spawn([process.execPath, bin, 'eval', '--checkpoint', modelDirectory, '--backend', 'wasm', flag!, value!], { stdout: 'pipe', stderr: 'pipe' });
     const [stderr, code] = await Promise.all([new Response(child.stderr).text(), child.exited]);
     expect(code).not.toBe(0);

@@ -38,13 +38,14 @@ export function registerEvalCommand(program: Command): void {
     .requiredOption('--checkpoint <dir>', 'a run folder, a checkpoint folder, or a model folder ("builtin" for the built-in model)')
     .option('--benchmark <name>', 'benchmark to evaluate', 'world')
     .option('--backend <name>', 'compute backend: auto, wasm, webgpu')
-    .option('--max-tokens <n>', 'longest answer, in tokens', (value) => Number.parseInt(value, 10), 64)
+    .option('--max-tokens <n>', 'longest answer, in tokens', parseInteger('--max-tokens'), 64)
     .option('--temperature <t>', 'sample answers at this temperature instead of greedily', parseNumber('--temperature'), 0)
     .option('--samples <n>', 'answers drawn per item when sampling; an item scores the mean of its draws', parseInteger('--samples'), 4)
     .option('--seed <n>', 'seed of the sampled answers', parseInteger('--seed'), 0)
     .option('--json', 'print the figures as JSON')
     .action(async (options: EvalOptions, command: Command) => {
       if (options.temperature < 0) throw new InvalidInputError(`--temperature must be 0 or more, got ${options.temperature}`);
+      if (options.maxTokens < 1) throw new InvalidInputError(`--max-tokens must be at least 1, got ${options.maxTokens}`);
       if (options.samples < 1) throw new InvalidInputError(`--samples must be at least 1, got ${options.samples}`);
       const { resolved, registry } = await prepareRun(command, { backend: options.backend, benchmark: options.benchmark });
       const modelDirectory = options.checkpoint === 'builtin' ? 'builtin' : modelFolderOf(options.checkpoint);
