@@ -150,6 +150,31 @@ impl Block {
         let last = if r + 3 < self.rows { r + 3 } else { self.rows - 1 };
         a.seen(self.b, self.query(a, last).0)
     }
+    /// For each row r of the block, its query row of `destination` (B, T, H, D) gets `scales[r]` (1 without) times
+    /// row r of `left` (rows of `left_row` floats) by the packed rows of `packed` (dp floats each), over the keys
+    /// the row's tile sees: the weighted values forward, dq += dS keys backward. `accumulate` adds to the row.
+    #[inline(always)]
+    unsafe fn rows_times_packed(
+        &self, a: &Attention, left: *const f32, left_row: usize, packed: *const f32, destination: *mut f32,
+        scales: Option<*const f32>, accumulate: bool,
+    ) {
+        let (d, dp) = (a.head_dim, a.padded_dim());
+        let mut r = 0;
+        while r < self.rows {
+            let seen = self.tile_keys(a, r);
+            let mut e = 0;
+            while e < d {
+                let acc = tile(left.add(r * left_row), left_row, 1, packed.add(e), dp, seen);
+                for i in 0..min(4, self.rows - r) {
+                    let (t, h) = self.query(a, r + i);
+                    let scale = match scales { Some(scales) => *scales.add(r + i), None => 1.0 };
+                    put(acc[i], destination.add(a.query_row(self.b, t, h) + e), min(8, d - e), scale, accumulate);
+                }
+                e += 8;
+            }
+            r += 4;
+        }
+    }
 }
 
 /// Copies the block's rows of `source` (B, T, H, D) into `out` (rows padded to 4) x dp, zero-padded.
@@ -211,7 +236,7 @@ unsafe fn scores(a: &Attention, block: &Block, x: *const f32, keys: *const f32, 
 /// Forward for units [begin, end) of blocks of `block` queries; `scratch` holds block_queries' buffers.
 #[inline(never)]
 pub unsafe fn forward(a: &Attention, out: *mut f32, scratch: *mut f32, block: usize, begin: usize, end: usize) {
-    let (d, dp) = (a.head_dim, a.padded_dim());
+    let dp = a.padded_dim();
     let blocks = (a.queries + block - 1) / block;
     for unit in begin..end {
         let b = unit / (blocks * a.key_value_heads);
@@ -252,20 +277,7 @@ pub unsafe fn forward(a: &Attention, out: *mut f32, scratch: *mut f32, block: us
             *a.lse.add(a.lse_index(b, h, t)) = maximum + ln(sum);
         }
         // out = weights values / sum, each tile over the keys its rows see (the others weigh exactly 0).
-        let mut r = 0;
-        while r < this.rows {
-            let seen = this.tile_keys(a, r);
-            let mut e = 0;
-            while e < d {
-                let acc = tile(weights.add(r * np), np, 1, values.add(e), dp, seen);
-                for i in 0..min(4, this.rows - r) {
-                    let (t, h) = this.query(a, r + i);
-                    put(acc[i], out.add(a.query_row(b, t, h) + e), min(8, d - e), *inverse.add(r + i), false);
-                }
-                e += 8;
-            }
-            r += 4;
-        }
+        this.rows_times_packed(a, weights, np, values, out, Some(inverse), false);
     }
 }
 
@@ -442,20 +454,7 @@ pub unsafe fn backward(a: &Attention, dout: *const f32, dq: *mut f32, dk: *mut f
                 crate::elementwise::fill(ds.add(seen), np - seen, 0.0);
             }
             // dq += dS keys.
-            let mut r = 0;
-            while r < this.rows {
-                let seen = this.tile_keys(a, r);
-                let mut e = 0;
-                while e < d {
-                    let acc = tile(score_gradients.add(r * np), np, 1, keys.add(e), dp, seen);
-                    for i in 0..min(4, this.rows - r) {
-                        let (t, h) = this.query(a, r + i);
-                        put(acc[i], dq.add(a.query_row(b, t, h) + e), min(8, d - e), 1.0, true);
-                    }
-                    e += 8;
-                }
-                r += 4;
-            }
+            this.rows_times_packed(a, score_gradients, np, keys, dq, None, true);
             // dk += dS^T queries and dv += P^T dout, four keys at a time, over the rows that see them.
             let block_keys = a.seen(b, t1 - 1);
             let mut j = 0;

@@ -173,6 +173,17 @@ pub unsafe fn dot(a: *const f32, b: *const f32, n: usize) -> f32 {
     sum
 }
 
+/// The four floats at offset i of each of four rows.
+#[inline(always)]
+unsafe fn load4(rows: [*const f32; 4], i: usize) -> [v128; 4] {
+    [
+        v128_load(rows[0].add(i) as *const v128),
+        v128_load(rows[1].add(i) as *const v128),
+        v128_load(rows[2].add(i) as *const v128),
+        v128_load(rows[3].add(i) as *const v128),
+    ]
+}
+
 /// Four dot products of each of the R rows x[r] with y[0..4] (each of length n), reduced together: lane j of
 /// result r is x[r] . y[j]. The y rows are loaded once for all R rows; each result is computed by the same
 /// operations whatever R is.
@@ -181,12 +192,7 @@ pub unsafe fn dot4<const R: usize>(x: [*const f32; R], y: [*const f32; 4], n: us
     let mut acc = [[f32x4_splat(0.0); 4]; R];
     let mut i = 0;
     while i + 4 <= n {
-        let yv = [
-            v128_load(y[0].add(i) as *const v128),
-            v128_load(y[1].add(i) as *const v128),
-            v128_load(y[2].add(i) as *const v128),
-            v128_load(y[3].add(i) as *const v128),
-        ];
+        let yv = load4(y, i);
         for r in 0..R {
             let xv = v128_load(x[r].add(i) as *const v128);
             for j in 0..4 {
@@ -237,12 +243,7 @@ pub unsafe fn axpy4<const R: usize>(alpha: [v128; R], x: [*const f32; 4], y: [*m
     }
     let mut i = 0;
     while i + 4 <= n {
-        let xv = [
-            v128_load(x[0].add(i) as *const v128),
-            v128_load(x[1].add(i) as *const v128),
-            v128_load(x[2].add(i) as *const v128),
-            v128_load(x[3].add(i) as *const v128),
-        ];
+        let xv = load4(x, i);
         for r in 0..R {
             let p = y[r].add(i) as *mut v128;
             let mut v = v128_load(p);
