@@ -165,6 +165,32 @@ unsafe fn pack_a(a: View, row: usize, mc: usize, depth: usize, kc: usize, alpha:
                 v128_store(d.add(16) as *mut v128, i32x4_shuffle::<0, 0, 0, 0>(high, high));
                 v128_store(d.add(20) as *mut v128, i32x4_shuffle::<1, 1, 1, 1>(high, high));
             }
+        } else if a.column_stride == 1 && rows == MR {
+            // A in row-major storage: four depth steps of each row in one load, each value then spread over a
+            // whole vector by a shuffle (one scalar load and a splat each cost more under JavaScriptCore).
+            let scale = f32x4_splat(alpha);
+            let mut p = 0;
+            while p + 4 <= kc {
+                for i in 0..MR {
+                    let mut v = v128_load(a.ptr.add((row + panel + i) * a.row_stride + depth + p) as *const v128);
+                    if alpha != 1.0 {
+                        v = f32x4_mul(v, scale);
+                    }
+                    let d = dst.add(p * AS + i * 4);
+                    v128_store(d as *mut v128, i32x4_shuffle::<0, 0, 0, 0>(v, v));
+                    v128_store(d.add(AS) as *mut v128, i32x4_shuffle::<1, 1, 1, 1>(v, v));
+                    v128_store(d.add(2 * AS) as *mut v128, i32x4_shuffle::<2, 2, 2, 2>(v, v));
+                    v128_store(d.add(3 * AS) as *mut v128, i32x4_shuffle::<3, 3, 3, 3>(v, v));
+                }
+                p += 4;
+            }
+            while p < kc {
+                for i in 0..MR {
+                    let value = *a.ptr.add((row + panel + i) * a.row_stride + depth + p);
+                    v128_store(dst.add(p * AS + i * 4) as *mut v128, f32x4_splat(if alpha == 1.0 { value } else { alpha * value }));
+                }
+                p += 1;
+            }
         } else {
             for p in 0..kc {
                 for i in 0..MR {

@@ -1,5 +1,5 @@
-// The packed matmul on shapes that cross every blocking boundary (KC = 512 deep, NC = 1020 wide, MC = 64 rows,
-// 4 x 12 micro-tiles), the unpacked dot-product path for few rows, both ways of splitting work across workers,
+// The packed matmul on shapes that cross every blocking boundary (KC = 512 deep, NC = 1024 wide, MC = 48 rows,
+// 6 x 8 micro-tiles), the unpacked dot-product path for few rows, both ways of splitting work across workers,
 // against a float64 reference.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { MatmulOptions } from '@lsp/core';
@@ -68,6 +68,8 @@ const shapes: Shape[] = [
   // Deeper than one KC block and wider than one NC block, odd everywhere.
   { m: 67, n: 1031, k: 523, options: {} },
   { m: 133, n: 29, k: 1100, options: { transposeB: true } },
+  // A row-major with alpha: packed four depth steps at a time, then the depth remainder one by one.
+  { m: 50, n: 37, k: 517, options: { alpha: 0.5, accumulate: true } },
   { m: 70, n: 45, k: 77, options: { transposeA: true, alpha: -0.75, accumulate: true } },
   { m: 31, n: 53, k: 600, options: { transposeA: true, transposeB: true } },
   // Few rows: the work is split by columns.
