@@ -22,7 +22,7 @@ export interface KernelPoolOptions {
  * How long `wait` first waits on the spot before it yields to the event loop and lets a worker's message wake
  * it. Here a message wake took about 110 us, a futex wake about 60 us and polling about 1 us, against about
  * 750 us for a 256^3 product on one worker and a few milliseconds for a decoding step. The event loop is held
- * at most this long.
+ * at most this long per wait.
  */
 const shortWaitMs = 2;
 
@@ -192,44 +192,40 @@ export class KernelPool {
     this.throwIfFailed();
   }
 
-  /** Resolves when `ticket` commands are complete, without blocking the event loop. */
+  /**
+   * Resolves when `ticket` commands are complete. It first waits on the spot for up to shortWaitMs: polling
+   * (with Atomics.pause, as OpenBLAS's idle threads spin) when the workers leave a core free, else asleep on the
+   * wake ticket, which only the worker completing the awaited command changes, so that it takes no time from
+   * the workers. Then it yields to the event loop until that worker's 'done' message.
+   */
   async wait(ticket: number): Promise<void> {
-    this.waitBriefly(ticket);
+    const until = performance.now() + shortWaitMs;
+    if (this.spareCore) {
+      for (let poll = 1; Atomics.load(this.control, Control.done) < ticket && !this.workerFailure && !this.stopped; poll++) {
+        Atomics.pause();
+        if (poll % 64 === 0 && performance.now() >= until) break;
+      }
+    }
     for (;;) {
       if (Atomics.load(this.control, Control.done) >= ticket || this.workerFailure) break;
       if (this.stopped) throw new Error('wasm backend: the device was disposed while a read waited');
       // Publish the ticket, then look again: either this look sees the command complete or the worker
-      // completing it sees the ticket and posts 'done' (both sides use sequentially consistent atomics).
+      // completing it sees the ticket, clears it, notifies and posts 'done' (sequentially consistent atomics).
+      let published: number;
       for (;;) {
-        const current = Atomics.load(this.control, Control.wakeTicket);
-        if (current !== 0 && current <= ticket) break;
-        if (Atomics.compareExchange(this.control, Control.wakeTicket, current, ticket) === current) break;
+        published = Atomics.load(this.control, Control.wakeTicket);
+        if (published !== 0 && published <= ticket) break;
+        if (Atomics.compareExchange(this.control, Control.wakeTicket, published, ticket) === published) {
+          published = ticket;
+          break;
+        }
       }
       if (Atomics.load(this.control, Control.done) >= ticket) break;
-      await this.nextWake();
+      const left = until - performance.now();
+      if (!this.spareCore && left > 0) Atomics.wait(this.control, Control.wakeTicket, published, left);
+      else await this.nextWake();
     }
     this.throwIfFailed();
-  }
-
-  /**
-   * Waits up to shortWaitMs on this thread for `ticket`. When the workers leave a core free it polls (with
-   * Atomics.pause, as OpenBLAS's idle threads spin); otherwise it sleeps on the futex, which the workers notify
-   * on every command, so that it takes no time from them.
-   */
-  private waitBriefly(ticket: number): void {
-    const until = performance.now() + shortWaitMs;
-    for (let poll = 0; ; poll++) {
-      const done = Atomics.load(this.control, Control.done);
-      if (done >= ticket || this.workerFailure || this.stopped) return;
-      if (this.spareCore) {
-        Atomics.pause();
-        if ((poll & 63) === 63 && performance.now() >= until) return;
-      } else {
-        const left = until - performance.now();
-        if (left <= 0) return;
-        Atomics.wait(this.control, Control.done, done, left);
-      }
-    }
   }
 
   /** Resolves on the next 'done' message (or after a while, as a guard), holding the process alive meanwhile. */

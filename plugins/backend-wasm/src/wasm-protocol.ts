@@ -70,7 +70,7 @@ export const Control = {
   errorCode: 3,
   /**
    * The host waits for this many commands (0: not waiting); the worker completing the command that reaches
-   * it clears the word and posts 'done'. (Bun's Atomics.waitAsync keeps a core busy while it waits.)
+   * it clears the word, notifies it and posts 'done'. (Bun's Atomics.waitAsync keeps a core busy while it waits.)
    */
   wakeTicket: 4,
 } as const;

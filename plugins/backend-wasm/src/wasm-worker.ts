@@ -58,6 +58,8 @@ function serve(start: WorkerStart): void {
         Atomics.notify(control, Control.done);
         const wake = Atomics.load(control, Control.wakeTicket);
         if (wake !== 0 && next + 1 >= wake && Atomics.compareExchange(control, Control.wakeTicket, wake, 0) === wake) {
+          // The host waits either asleep on the ticket (a short wait) or for the message.
+          Atomics.notify(control, Control.wakeTicket);
           postMessage('done');
         }
       }
