@@ -13,7 +13,7 @@ const threadCounts = [1, 2];
 const secondsPerFigure = 1.5;
 /** Alternating rounds of wasm then numpy; each figure is the best of its rounds, so that load from other
  * processes, which comes and goes, falls on both sides alike. */
-const rounds = 2;
+const rounds = 3;
 
 // --- helpers -------------------------------------------------------------------------------------------------
 
@@ -138,10 +138,20 @@ async function matmulSection(): Promise<void> {
 
 // Other processes on the same cores distort every figure, the two-thread ones most: say how busy it was.
 const load = () => loadavg().map((value) => value.toFixed(2)).join(' ');
+// `bun run bench:cpu matmul` runs part (a) only, `bun run bench:cpu model` parts (b) and (c).
+const only = process.argv[2];
+if (only !== undefined && only !== 'matmul' && only !== 'model') {
+  console.error(`bench:cpu: unknown part "${only}"; give matmul (part a), model (parts b and c) or nothing (all)`);
+  process.exit(1);
+}
 console.log(`bench:cpu on ${navigator.hardwareConcurrency} cores, Bun ${Bun.version}, load average ${load()}\n`);
-await matmulSection();
-console.log(`\nload average after (a): ${load()}\n`);
-// Imported by path at run time: the model package depends on this one, not the other way round.
-const { runModelBenchmark } = await import(join(import.meta.dir, '../../../packages/model/bench/bench-model.ts'));
-await runModelBenchmark();
-console.log(`load average at the end: ${load()}`);
+if (only !== 'model') {
+  await matmulSection();
+  console.log(`\nload average after (a): ${load()}\n`);
+}
+if (only !== 'matmul') {
+  // Imported by path at run time: the model package depends on this one, not the other way round.
+  const { runModelBenchmark } = await import(join(import.meta.dir, '../../../packages/model/bench/bench-model.ts'));
+  await runModelBenchmark();
+  console.log(`load average at the end: ${load()}`);
+}

@@ -17,6 +17,9 @@ const shapes: [string, number, number, number, { transposeA?: boolean; transpose
   ['dout W 2048x256x688', 2048, 256, 688, { accumulate: true }],
   ['dW 688x256x2048', 688, 256, 2048, { transposeA: true, accumulate: true }],
   ['head 2032x4096x256', 2032, 4096, 256, { transposeB: true }],
+  ['dWkv 128x256x2048', 128, 256, 2048, { transposeA: true, accumulate: true }],
+  ['dWo 256x256x2048', 256, 256, 2048, { transposeA: true, accumulate: true }],
+  ['dWdown 256x688x2048', 256, 688, 2048, { transposeA: true, accumulate: true }],
 ];
 const line: string[] = [];
 for (const [name, m, n, k, options] of shapes) {
