@@ -37,11 +37,13 @@ for n in sizes:
     rng = np.random.default_rng(n)
     a = rng.random((n, n), dtype=np.float32); b = rng.random((n, n), dtype=np.float32)
     a @ b
-    start = time.perf_counter(); reps = 0
+    start = time.perf_counter(); times = []
     while True:
-        a @ b; reps += 1
-        if time.perf_counter() - start >= budget: break
-    result["gflops"][str(n)] = 2 * n ** 3 * reps / (time.perf_counter() - start) / 1e9
+        before = time.perf_counter(); a @ b; after = time.perf_counter()
+        times.append(after - before)
+        if after - start >= budget: break
+    times.sort()
+    result["gflops"][str(n)] = {"median": 2 * n ** 3 / times[len(times) // 2] / 1e9, "mean": 2 * n ** 3 * len(times) / (after - start) / 1e9}
 libraries = set()
 with open('/proc/self/maps') as maps:
     for line in maps:
@@ -51,10 +53,16 @@ result["blas"] = sorted(libraries)
 print(json.dumps(result))
 `;
 
+/** GFLOP/s from the median product and from the mean over the timed second and a half. */
+interface Rate {
+  median: number;
+  mean: number;
+}
+
 interface NumpyResult {
   numpy: string;
   blas: string[];
-  gflops: Record<string, number>;
+  gflops: Record<string, Rate>;
 }
 
 const python = ['/usr/bin/python3', 'python3'].find((candidate) => candidate.includes('/') ? Bun.file(candidate).size > 0 : Bun.which(candidate));
@@ -76,9 +84,9 @@ async function measureNumpy(threads: number): Promise<NumpyResult | string> {
 
 // --- (a) matmul ------------------------------------------------------------------------------------------------
 
-async function measureWasm(threads: number): Promise<Record<number, number>> {
+async function measureWasm(threads: number): Promise<Record<number, Rate>> {
   const device = await createWasmDevice({ threads });
-  const result: Record<number, number> = {};
+  const result: Record<number, Rate> = {};
   for (const n of sizes) {
     const random = createRandom(n);
     const a = device.upload(randomFloats(random, n * n), [n, n]);
@@ -86,52 +94,68 @@ async function measureWasm(threads: number): Promise<Record<number, number>> {
     const out = device.allocate([n, n]);
     device.matmul(a, b, out, n, n, n);
     await device.synchronize();
+    const times: number[] = [];
     const start = performance.now();
-    let reps = 0;
+    let after: number;
     do {
+      const before = performance.now();
       device.matmul(a, b, out, n, n, n);
       await device.synchronize();
-      reps++;
-    } while (performance.now() - start < secondsPerFigure * 1000);
-    result[n] = (2 * n ** 3 * reps) / ((performance.now() - start) / 1000) / 1e9;
+      after = performance.now();
+      times.push(after - before);
+    } while (after - start < secondsPerFigure * 1000);
+    times.sort((x, y) => x - y);
+    const flops = 2 * n ** 3;
+    result[n] = { median: flops / (times[times.length >> 1]! / 1000) / 1e9, mean: (flops * times.length) / ((after - start) / 1000) / 1e9 };
     for (const tensor of [a, b, out]) device.free(tensor);
   }
   device.dispose();
   return result;
 }
 
+/** The better of two measurements, each statistic on its own. */
+function best(x: Rate | undefined, y: Rate): Rate {
+  return x ? { median: Math.max(x.median, y.median), mean: Math.max(x.mean, y.mean) } : y;
+}
+
 async function matmulSection(): Promise<void> {
-  console.log(`(a) f32 matmul C = A B, square n x n, GFLOP/s (2 n^3 flops per product), best of ${rounds} alternating rounds\n`);
+  console.log(`(a) f32 matmul C = A B, square n x n, GFLOP/s (2 n^3 flops per product), best of ${rounds} alternating rounds`);
+  console.log(`    median: of the products timed one by one (each waited for), over ${secondsPerFigure} s; mean: over the whole ${secondsPerFigure} s\n`);
   const rows: string[][] = [];
   const notes = new Set<string>();
   for (const threads of threadCounts) {
-    let wasm: Record<number, number> = {};
-    let numpy: NumpyResult | string = 'not measured';
+    const wasm: Record<number, Rate> = {};
+    const reference: Record<number, Rate> = {};
+    let failure: string | undefined;
+    let about = '';
     for (let round = 0; round < rounds; round++) {
       const w = await measureWasm(threads);
-      wasm = Object.fromEntries(sizes.map((n) => [n, Math.max(wasm[n] ?? 0, w[n]!)]));
-      const reference = await measureNumpy(threads);
-      if (typeof reference === 'string') {
-        numpy = reference;
+      for (const n of sizes) wasm[n] = best(wasm[n], w[n]!);
+      const numpy = await measureNumpy(threads);
+      if (typeof numpy === 'string') {
+        failure = numpy;
         break;
       }
-      const best: Record<string, number> = typeof numpy === 'string' ? reference.gflops : numpy.gflops;
-      numpy = { ...reference, gflops: Object.fromEntries(sizes.map((n) => [String(n), Math.max(best[String(n)] ?? 0, reference.gflops[String(n)]!)])) };
+      about = `numpy ${numpy.numpy} (${python}) on ${numpy.blas.join(', ') || 'an unknown BLAS'}`;
+      for (const n of sizes) reference[n] = best(reference[n], numpy.gflops[String(n)]!);
     }
-    if (typeof numpy === 'string') notes.add(numpy);
-    else notes.add(`numpy ${numpy.numpy} (${python}) on ${numpy.blas.join(', ') || 'an unknown BLAS'}`);
+    notes.add(failure ?? about);
     for (const n of sizes) {
-      const reference = typeof numpy === 'string' ? undefined : numpy.gflops[String(n)];
-      rows.push([String(n), String(threads), format(wasm[n]), format(reference), reference ? `${format(wasm[n]! / reference, 2)}x` : '-']);
+      const [ours, theirs] = [wasm[n]!, failure ? undefined : reference[n]];
+      rows.push([
+        String(n), String(threads), format(ours.median), format(ours.mean), format(theirs?.median), format(theirs?.mean),
+        theirs ? `${format(ours.median / theirs.median, 2)}x` : '-', theirs ? `${format(ours.mean / theirs.mean, 2)}x` : '-',
+      ]);
     }
   }
-  console.log(table(['n', 'threads', 'wasm', 'numpy/OpenBLAS', 'wasm/OpenBLAS'], rows));
+  console.log(table(['n', 'threads', 'wasm median', 'mean', 'numpy/OpenBLAS median', 'mean', 'ratio (median)', '(mean)'], rows));
   console.log('');
   for (const note of notes) console.log(`reference: ${note}`);
   if ([...notes].some((note) => note.includes('missing') || note.includes('not installed'))) {
     console.log('to compare against OpenBLAS: apt-get install python3-numpy libopenblas0-pthread (or scripts/setup.sh --with-references)');
   }
   console.log(`OPENBLAS_NUM_THREADS was set to each row's thread count; wasm used that many kernel workers.`);
+  console.log('Stalls of this machine (up to about 10 ms, in plain JavaScript loops too) weigh on the means; the medians leave them out.');
 }
 
 // --- main ------------------------------------------------------------------------------------------------------
