@@ -26,6 +26,9 @@ export interface KernelPoolOptions {
  */
 const shortWaitMs = 2;
 
+/** Atomics.pause (a recent addition to JavaScript, in Bun's JavaScriptCore), typed here because the project's lib predates it. */
+const pause: () => void = (Atomics as unknown as { pause?: () => void }).pause?.bind(Atomics) ?? (() => {});
+
 /** Covers the module's static data and main stack (1 MiB), which sit below heap_base. */
 const minimumMemoryBytes = 4 << 20;
 
@@ -202,7 +205,7 @@ export class KernelPool {
     const until = performance.now() + shortWaitMs;
     if (this.spareCore) {
       for (let poll = 1; Atomics.load(this.control, Control.done) < ticket && !this.workerFailure && !this.stopped; poll++) {
-        Atomics.pause();
+        pause();
         if (poll % 64 === 0 && performance.now() >= until) break;
       }
     }
