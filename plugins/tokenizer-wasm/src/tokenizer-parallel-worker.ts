@@ -2,7 +2,7 @@
 import { loadTokenizerSync } from './tokenizer-wasm';
 
 interface LoadMessage { kind: 'load'; path: string }
-interface EncodeMessage { kind: 'encode'; job: number; texts: string[]; addSpecialTokens: boolean }
+interface EncodeMessage { kind: 'encode'; job: number; bytes: Uint8Array; lengths: Uint32Array; addSpecialTokens: boolean }
 
 declare const self: Worker;
 let tokenizer: ReturnType<typeof loadTokenizerSync> | undefined;
@@ -16,9 +16,9 @@ self.onmessage = (event: MessageEvent<LoadMessage | EncodeMessage>) => {
       return;
     }
     if (!tokenizer) throw new Error('worker has no tokenizer loaded');
-    const { counts: lengths, ids: flat } = tokenizer.encodeBatchFlat(message.texts, { addSpecialTokens: message.addSpecialTokens });
+    const { counts, ids } = tokenizer.encodeBatchUtf8(message.bytes, message.lengths, { addSpecialTokens: message.addSpecialTokens });
     // Typed arrays transfer without copying.
-    self.postMessage({ kind: 'encoded', job: message.job, lengths, flat }, [lengths.buffer as ArrayBuffer, flat.buffer as ArrayBuffer]);
+    self.postMessage({ kind: 'encoded', job: message.job, counts, ids }, [counts.buffer as ArrayBuffer, ids.buffer as ArrayBuffer]);
   } catch (error) {
     self.postMessage({ kind: 'error', job: message.kind === 'encode' ? message.job : -1, message: (error as Error).message });
   }

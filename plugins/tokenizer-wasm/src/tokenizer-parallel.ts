@@ -1,5 +1,5 @@
 // Batch encoding across cores: a pool of Bun workers, each with its own wasm instance of the same tokenizer,
-// given contiguous slices of the batch; results come back in input order.
+// given jobs of consecutive texts as UTF-8 as they have room; results are put back in input order.
 import { availableParallelism } from 'node:os';
 import { InvalidInputError, UnavailableError } from '@lsp/core';
 import { toNumbers } from './tokenizer-wasm-module';
@@ -10,10 +10,26 @@ function workerUrl(): URL {
   return new URL(`./tokenizer-parallel-worker.${extension}`, import.meta.url);
 }
 
+/** UTF-8 bytes of text per job: small enough that the workers start at once and that results are converted
+ * while later jobs encode, large enough that a job's two messages cost little next to its encoding. */
+const jobBytes = 256 * 1024;
+/** Jobs a worker holds at once: one encoding, one waiting, so that it never idles between jobs. */
+const jobsPerWorker = 2;
+
+/** The ids of one job: texts [first, first + counts.length) of its batch. */
+interface JobResult {
+  first: number;
+  counts: Uint32Array;
+  ids: Uint32Array;
+}
+
 interface Pending {
-  resolve: (ids: number[][]) => void;
+  first: number;
+  resolve: (result: JobResult) => void;
   reject: (error: Error) => void;
 }
+
+const textEncoder = new TextEncoder();
 
 export class ParallelEncoder {
   private readonly workers: Worker[];
@@ -24,21 +40,12 @@ export class ParallelEncoder {
     this.workers = workers;
     for (const worker of workers) {
       worker.onmessage = (event: MessageEvent) => {
-        const data = event.data as { kind: string; job: number; lengths?: Uint32Array; flat?: Uint32Array; message?: string };
+        const data = event.data as { kind: string; job: number; counts?: Uint32Array; ids?: Uint32Array; message?: string };
         const pending = this.pending.get(data.job);
         if (!pending) return;
         this.pending.delete(data.job);
-        if (data.kind === 'error') {
-          pending.reject(new InvalidInputError(`encode: ${data.message}`));
-          return;
-        }
-        const result: number[][] = [];
-        let offset = 0;
-        for (const length of data.lengths!) {
-          result.push(toNumbers(data.flat!, offset, offset + length));
-          offset += length;
-        }
-        pending.resolve(result);
+        if (data.kind === 'error') pending.reject(new InvalidInputError(`encode: ${data.message}`));
+        else pending.resolve({ first: pending.first, counts: data.counts!, ids: data.ids! });
       };
       // A worker that dies fails every job in flight rather than leaving its promise unsettled.
       worker.onerror = (event) => {
@@ -77,29 +84,75 @@ export class ParallelEncoder {
     return this.workers.length;
   }
 
-  private run(worker: Worker, texts: string[], addSpecialTokens: boolean): Promise<number[][]> {
-    const job = this.nextJob++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(job, { resolve, reject });
-      worker.postMessage({ kind: 'encode', job, texts, addSpecialTokens });
-    });
+  /**
+   * Encodes `texts` in jobs of about jobBytes of UTF-8, handed to whichever worker has room, and calls `take` with
+   * each job's ids as they come back (so the caller converts them while the workers go on). The main thread
+   * writes each job's UTF-8 just before sending it, in a buffer that is transferred, not copied.
+   */
+  private async encodeJobs(texts: readonly string[], addSpecialTokens: boolean, take: (result: JobResult) => void): Promise<void> {
+    let next = 0;
+    const send = (worker: Worker): Promise<void> | undefined => {
+      if (next >= texts.length) return undefined;
+      const first = next;
+      let capacity = 0;
+      while (next < texts.length && (next === first || capacity < jobBytes)) capacity += texts[next++]!.length * 3;
+      const bytes = new Uint8Array(capacity);
+      const lengths = new Uint32Array(next - first);
+      let offset = 0;
+      for (let index = first; index < next; index++) {
+        const { written } = textEncoder.encodeInto(texts[index]!, bytes.subarray(offset));
+        lengths[index - first] = written;
+        offset += written;
+      }
+      const job = this.nextJob++;
+      const result = new Promise<JobResult>((resolve, reject) => this.pending.set(job, { first, resolve, reject }));
+      worker.postMessage(
+        { kind: 'encode', job, bytes: bytes.subarray(0, offset), lengths, addSpecialTokens },
+        [bytes.buffer, lengths.buffer],
+      );
+      // When this job is back, the worker has room for another.
+      return result.then((done) => {
+        take(done);
+        return send(worker);
+      });
+    };
+    const lanes: Promise<void>[] = [];
+    for (let slot = 0; slot < jobsPerWorker; slot++) {
+      for (const worker of this.workers) {
+        const lane = send(worker);
+        if (lane) lanes.push(lane);
+      }
+    }
+    await Promise.all(lanes);
   }
 
-  /** Encodes `texts`, split into one contiguous slice per worker, balanced by character count. */
+  /** Encodes `texts` across the workers; ids in input order, exactly those of one-thread encoding. */
   async encodeBatch(texts: readonly string[], options: { addSpecialTokens?: boolean } = {}): Promise<number[][]> {
-    const total = texts.reduce((sum, text) => sum + text.length, 0);
-    const slices: string[][] = [];
-    let start = 0;
-    let seen = 0;
-    for (let index = 0; index < this.workers.length; index++) {
-      const target = (total * (index + 1)) / this.workers.length;
-      let end = start;
-      while (end < texts.length && (seen < target || index === this.workers.length - 1)) seen += texts[end++]!.length;
-      slices.push(texts.slice(start, end));
-      start = end;
+    const result: number[][] = new Array(texts.length);
+    await this.encodeJobs(texts, options.addSpecialTokens !== false, ({ first, counts, ids }) => {
+      let offset = 0;
+      for (let index = 0; index < counts.length; index++) {
+        result[first + index] = toNumbers(ids, offset, offset + counts[index]!);
+        offset += counts[index]!;
+      }
+    });
+    return result;
+  }
+
+  /** encodeBatch as typed arrays (each text's id count, then all ids), without making an array per text. */
+  async encodeBatchFlat(texts: readonly string[], options: { addSpecialTokens?: boolean } = {}): Promise<{ counts: Uint32Array; ids: Uint32Array }> {
+    const results: JobResult[] = [];
+    await this.encodeJobs(texts, options.addSpecialTokens !== false, (result) => results.push(result));
+    results.sort((a, b) => a.first - b.first);
+    const counts = new Uint32Array(texts.length);
+    const ids = new Uint32Array(results.reduce((sum, result) => sum + result.ids.length, 0));
+    let offset = 0;
+    for (const result of results) {
+      counts.set(result.counts, result.first);
+      ids.set(result.ids, offset);
+      offset += result.ids.length;
     }
-    const parts = await Promise.all(slices.map((slice, index) => this.run(this.workers[index]!, slice, options.addSpecialTokens !== false)));
-    return parts.flat();
+    return { counts, ids };
   }
 
   terminate(): void {

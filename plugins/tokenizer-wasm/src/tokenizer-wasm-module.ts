@@ -133,6 +133,16 @@ export class TokenizerModule {
     return { pointer, length: offset, capacity, lengthsPointer, count: texts.length };
   }
 
+  /** Texts already in UTF-8, laid out as copyInStrings lays them out. */
+  copyInBytes(bytes: Uint8Array, lengths: Uint32Array): { pointer: number; length: number; capacity: number; lengthsPointer: number; count: number } {
+    const capacity = Math.max(1, bytes.length);
+    const pointer = this.exports.tk_alloc(capacity);
+    const lengthsPointer = this.exports.tk_alloc(Math.max(1, lengths.length) * 4);
+    new Uint8Array(this.exports.memory.buffer, pointer, bytes.length).set(bytes);
+    new Uint32Array(this.exports.memory.buffer, lengthsPointer, lengths.length).set(lengths);
+    return { pointer, length: bytes.length, capacity, lengthsPointer, count: lengths.length };
+  }
+
   freeStrings(block: { pointer: number; capacity: number; lengthsPointer: number; count: number }): void {
     this.exports.tk_free(block.pointer, block.capacity);
     this.exports.tk_free(block.lengthsPointer, Math.max(1, block.count) * 4);

@@ -80,3 +80,27 @@ describe('lookups and the plugin', () => {
     tokenizer.dispose();
   });
 });
+
+describe('texts given as UTF-8', () => {
+  test('encodeBatchUtf8 gives the ids of encodeBatchFlat, and refuses lengths that do not add up', () => {
+    const tokenizer = loadTokenizerSync(packagedModelFolder('llama3'));
+    try {
+      const texts = ['héllo wörld', '', '日本語のテキスト 123', 'plain'];
+      const parts = texts.map((text) => new TextEncoder().encode(text));
+      const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+      let offset = 0;
+      for (const part of parts) {
+        bytes.set(part, offset);
+        offset += part.length;
+      }
+      const lengths = Uint32Array.from(parts, (part) => part.length);
+      const utf8 = tokenizer.encodeBatchUtf8(bytes, lengths);
+      const reference = tokenizer.encodeBatchFlat(texts);
+      expect(utf8.counts).toEqual(reference.counts);
+      expect(utf8.ids).toEqual(reference.ids);
+      expect(() => tokenizer.encodeBatchUtf8(bytes, Uint32Array.of(1, 2))).toThrow(/lengths add up to 3 bytes, but \d+ were given/);
+    } finally {
+      tokenizer.dispose();
+    }
+  });
+});
