@@ -4,7 +4,7 @@ import { describe, expect, test } from 'bun:test';
 import { createWorldBenchmark } from './world-benchmark';
 import { generateTasks } from './world-generator';
 import { loadHeldOutSet } from './world-held-out';
-import { createWorldJudge } from './world-judge';
+import { createWorldJudge, editDistance } from './world-judge';
 import { parseTask, worldLimits } from './world-task';
 
 describe('the rule judge', () => {
@@ -42,6 +42,40 @@ describe('the rule judge', () => {
     }
     expect(ConfigError.isInstance(refusal)).toBe(true);
     expect((refusal as ConfigError).message).toBe('judge world: validQueryQuality must be a number, got high');
+  });
+});
+
+describe('partial credit', () => {
+  test('edit distance', () => {
+    expect(editDistance('', '')).toBe(0);
+    expect(editDistance('abc', '')).toBe(3);
+    expect(editDistance('kitten', 'sitting')).toBe(3);
+    expect(editDistance('cba', 'abc')).toBe(2);
+    expect(editDistance('19', '19')).toBe(0);
+  });
+
+  test('a near miss scores partialCredit times its similarity; exact answers 1; invalid queries 0', async () => {
+    const judge = createWorldJudge({ partialCredit: 0.5 });
+    const scores = await judge.doScore(
+      [
+        { query: 'reverse abcd', answer: 'dcba' },
+        { query: 'reverse abcd', answer: 'dcbx' },
+        { query: 'reverse abcd', answer: ' dcb ' },
+        { query: 'reverse abcd', answer: 'zzzz' },
+        { query: 'reverse abcd', answer: '' },
+        { query: 'please reverse abcd', answer: 'dcba' },
+      ],
+      {},
+    );
+    // 'dcbx': one substitution in 4 -> 0.5 * 3/4; ' dcb ' trims to 'dcb': one deletion in 4 -> 0.5 * 3/4.
+    expect(scores.map((score) => score.score)).toEqual([1, 0.375, 0.375, 0, 0, 0]);
+    expect((await createWorldJudge().doScore([{ query: 'reverse abcd', answer: 'dcbx' }], {}))[0]!.score).toBe(0);
+  });
+
+  test('partialCredit outside [0, 1) is refused in one line', () => {
+    for (const bad of [1, -0.1, Number.NaN, '0.5']) {
+      expect(() => createWorldJudge({ partialCredit: bad as never })).toThrow(/^judge world: partialCredit must be a number from 0 up to \(not including\) 1, got /);
+    }
   });
 });
 
