@@ -59,6 +59,15 @@ const encoder = new TextEncoder();
 // ignoreBOM keeps a leading U+FEFF: it is text here (a token of its own in some vocabularies), not a marker.
 const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
+/** Texts laid out in wasm memory for tk_encode_batch: the UTF-8 bytes, then each text's byte count. */
+export interface TextBlock {
+  pointer: number;
+  length: number;
+  capacity: number;
+  lengthsPointer: number;
+  count: number;
+}
+
 export class TokenizerModule {
   readonly exports: TokenizerExports;
   broken = false;
@@ -116,7 +125,7 @@ export class TokenizerModule {
   }
 
   /** Writes texts end to end into wasm memory, with a u32 array of their UTF-8 lengths; free with freeStrings. */
-  copyInStrings(texts: readonly string[]): { pointer: number; length: number; capacity: number; lengthsPointer: number; count: number } {
+  copyInStrings(texts: readonly string[]): TextBlock {
     let capacity = 1;
     for (const text of texts) capacity += text.length * 3;
     const pointer = this.exports.tk_alloc(capacity);
@@ -134,7 +143,7 @@ export class TokenizerModule {
   }
 
   /** Texts already in UTF-8, laid out as copyInStrings lays them out. */
-  copyInBytes(bytes: Uint8Array, lengths: Uint32Array): { pointer: number; length: number; capacity: number; lengthsPointer: number; count: number } {
+  copyInBytes(bytes: Uint8Array, lengths: Uint32Array): TextBlock {
     const capacity = Math.max(1, bytes.length);
     const pointer = this.exports.tk_alloc(capacity);
     const lengthsPointer = this.exports.tk_alloc(Math.max(1, lengths.length) * 4);
@@ -143,7 +152,7 @@ export class TokenizerModule {
     return { pointer, length: bytes.length, capacity, lengthsPointer, count: lengths.length };
   }
 
-  freeStrings(block: { pointer: number; capacity: number; lengthsPointer: number; count: number }): void {
+  freeStrings(block: TextBlock): void {
     this.exports.tk_free(block.pointer, block.capacity);
     this.exports.tk_free(block.lengthsPointer, Math.max(1, block.count) * 4);
   }

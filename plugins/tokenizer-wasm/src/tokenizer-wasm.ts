@@ -6,7 +6,7 @@ import type { ChatMessage, DecodeOptions, EncodeOptions, SpecialTokenIds, Stream
 import { InvalidInputError } from '@lsp/core';
 import { renderChatTemplate, type TokenizerConfig } from './tokenizer-chat-template';
 import { describeTokenizer, type TokenizerSummary } from './tokenizer-config';
-import { toNumbers, type TokenizerModule, tokenizerModule, utf8 } from './tokenizer-wasm-module';
+import { type TextBlock, toNumbers, type TokenizerModule, tokenizerModule, utf8 } from './tokenizer-wasm-module';
 
 /** Tokens that end a turn in common chat formats, counted as eos when the file has them as special tokens. */
 const endOfTurnTokens = ['<|eot_id|>', '<|im_end|>', '<|end_of_text|>', '<|endoftext|>', '<|end|>', '<end_of_turn>', '</s>'];
@@ -108,20 +108,7 @@ export class WasmTokenizer implements TokenizerV1 {
 
   /** Encodes many texts in one crossing into wasm: each text's id count, then all ids, as typed arrays. */
   encodeBatchFlat(texts: readonly string[], options: EncodeOptions = {}): { counts: Uint32Array; ids: Uint32Array } {
-    const handle = this.live();
-    const module = this.module;
-    return module.call((wasm) => {
-      const block = module.copyInStrings(texts);
-      try {
-        const count = wasm.tk_encode_batch(
-          handle, block.pointer, block.length, block.lengthsPointer, texts.length, options.addSpecialTokens === false ? 0 : 1,
-        );
-        if (count < 0) throw new InvalidInputError(`encode: ${module.errorMessage()}`);
-        return { counts: module.resultU32Array(texts.length), ids: module.resultU32Array(count, texts.length) };
-      } finally {
-        module.freeStrings(block);
-      }
-    });
+    return this.encodeBlock((module) => module.copyInStrings(texts), options);
   }
 
   /**
@@ -134,16 +121,21 @@ export class WasmTokenizer implements TokenizerV1 {
     if (total !== bytes.length) {
       throw new InvalidInputError(`encodeBatchUtf8: the lengths add up to ${total} bytes, but ${bytes.length} were given`);
     }
+    return this.encodeBlock((module) => module.copyInBytes(bytes, lengths), options);
+  }
+
+  /** Encodes the texts `copyIn` places in wasm memory, in one call, and frees them. */
+  private encodeBlock(copyIn: (module: TokenizerModule) => TextBlock, options: EncodeOptions): { counts: Uint32Array; ids: Uint32Array } {
     const handle = this.live();
     const module = this.module;
     return module.call((wasm) => {
-      const block = module.copyInBytes(bytes, lengths);
+      const block = copyIn(module);
       try {
         const count = wasm.tk_encode_batch(
-          handle, block.pointer, block.length, block.lengthsPointer, lengths.length, options.addSpecialTokens === false ? 0 : 1,
+          handle, block.pointer, block.length, block.lengthsPointer, block.count, options.addSpecialTokens === false ? 0 : 1,
         );
         if (count < 0) throw new InvalidInputError(`encode: ${module.errorMessage()}`);
-        return { counts: module.resultU32Array(lengths.length), ids: module.resultU32Array(count, lengths.length) };
+        return { counts: module.resultU32Array(block.count), ids: module.resultU32Array(count, block.count) };
       } finally {
         module.freeStrings(block);
       }
