@@ -8,14 +8,21 @@ import { KernelFailure } from './wasm-pool';
 
 let single: WasmDevice;
 let dual: WasmDevice;
+/** Two workers with the host running units while it waits, and with the host polling (one of them is `dual`). */
+let helped: WasmDevice;
+let polled: WasmDevice;
 
 beforeAll(async () => {
   single = await createWasmDevice({ threads: 1 });
   dual = await createWasmDevice({ threads: 2 });
+  helped = await createWasmDevice({ threads: 2, hostRunsUnits: true });
+  polled = await createWasmDevice({ threads: 2, hostRunsUnits: false });
 });
 
 afterAll(() => {
   single.dispose();
+  helped.dispose();
+  polled.dispose();
   dual.dispose();
 });
 
@@ -213,9 +220,9 @@ describe('wasm device against the oracle', () => {
 });
 
 describe('one and two workers agree bit for bit', () => {
-  test('every case', async () => {
+  test.each([['two workers', () => dual], ['the host running units too', () => helped], ['the host polling', () => polled]])('every case, %s', async (_, other) => {
     for (const kernelCase of [...oracleCases, ...randomCases]) {
-      const [one, two] = [await kernelCase.run(single), await kernelCase.run(dual)];
+      const [one, two] = [await kernelCase.run(single), await kernelCase.run(other())];
       for (const [output, values] of Object.entries(one)) {
         const other = two[output]!;
         const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
@@ -298,8 +305,8 @@ describe('memory semantics', () => {
     expect(half.dtype).toBe('f32');
   });
 
-  test('an out-of-range token id fails the read, and the device stays usable', async () => {
-    const device = dual;
+  test.each([['two workers', () => dual], ['the host helping', () => helped]])('an out-of-range token id fails the read, and the device stays usable (%s)', async (_, chosen) => {
+    const device = chosen();
     const ids = device.upload(Int32Array.from([0, 7]), [2]);
     const table = device.upload(randomFloats(createRandom(3), 4 * 3), [4, 3]);
     const out = device.allocate([2, 3]);

@@ -14,6 +14,11 @@ export interface WasmDeviceOptions {
   scratchBytes?: number;
   /** Memory reserved at start; it grows on demand up to the 4 GiB wasm32 limit. */
   initialBytes?: number;
+  /**
+   * Whether the calling thread runs units of the commands it waits for during the first 2 ms of a wait (as
+   * OpenBLAS's calling thread computes), instead of polling. Default: when the workers take every core.
+   */
+  hostRunsUnits?: boolean;
 }
 
 const defaultScratchBytes = 8 << 20;
@@ -603,6 +608,7 @@ export async function createWasmDevice(options: WasmDeviceOptions = {}): Promise
     scratchBytes: options.scratchBytes ?? defaultScratchBytes,
     stackBytes,
     initialBytes: options.initialBytes ?? 64 << 20,
+    hostRunsUnits: options.hostRunsUnits ?? threads >= defaultThreadCount(),
   });
   return new WasmDevice(pool);
 }

@@ -2,6 +2,7 @@
 // every worker runs its share of each command in order, and the host waits only when it reads results.
 import { fileURLToPath } from 'node:url';
 import { WasmHeap, alignUp } from './wasm-heap';
+import { runUnits, type UnitRunner } from './wasm-units';
 import {
   claimedWord, commandWords, Control, maximumUnits, controlWords, finishedWord, type KernelExports, Opcode, slotBytes, slotCount, slotWords,
   Status, unitsWord, type WorkerStart,
@@ -16,13 +17,15 @@ export interface KernelPoolOptions {
   stackBytes: number;
   /** Memory reserved at start; it grows on demand up to 4 GiB. */
   initialBytes: number;
+  /** Whether `wait` runs units itself (else it polls) during its first shortWaitMs. */
+  hostRunsUnits: boolean;
 }
 
 /**
  * How long `wait` first waits on the spot before it yields to the event loop and lets a worker's message wake
  * it. Here a message wake took about 110 us, a futex wake about 60 us and polling about 1 us, against about
  * 750 us for a 256^3 product on one worker and a few milliseconds for a decoding step. The event loop is held
- * at most this long per wait.
+ * at most this long per wait, and the unit the host is running when the time is up.
  */
 const shortWaitMs = 2;
 
@@ -88,12 +91,14 @@ export class KernelPool {
   private stopped = false;
   /** Set when a worker died: the queue would never drain, so every wait fails instead of hanging. */
   private workerFailure: string | undefined;
-  /** Whether the workers leave a core free, for the main thread to poll on while it waits. */
-  private readonly spareCore: boolean;
   /** Pending waits, woken together by a worker's 'done' message. */
   private readonly waiters: (() => void)[] = [];
 
-  private constructor(heap: WasmHeap, threads: number, scratchBytes: number, controlOffset: number, ringOffset: number, workers: Worker[]) {
+  private constructor(
+    heap: WasmHeap, threads: number, scratchBytes: number, controlOffset: number, ringOffset: number, workers: Worker[],
+    /** The host's instance when it runs units while it waits; it polls otherwise. */
+    private readonly host: UnitRunner | undefined,
+  ) {
     this.heap = heap;
     this.threads = threads;
     this.scratchBytes = scratchBytes;
@@ -101,7 +106,6 @@ export class KernelPool {
     this.ring = new Uint32Array(heap.memory.buffer, ringOffset, slotCount * slotWords);
     this.ringOffset = ringOffset;
     this.workers = workers;
-    this.spareCore = threads < navigator.hardwareConcurrency;
     for (const worker of workers) {
       worker.onmessage = (event) => {
         if (event.data === 'done') this.wakeAll();
@@ -121,8 +125,10 @@ export class KernelPool {
     const module = await loadKernelModule();
     // This instance initialises the static data once and tells where it ends; it never runs a kernel.
     const memory = WasmHeap.createMemory(Math.max(options.initialBytes, minimumMemoryBytes));
+    // It runs units too, on the module's own stack, when the host waits with no core to spare (`wait`).
     const main = new WebAssembly.Instance(module, { env: { memory } });
-    const heap = new WasmHeap(memory, (main.exports as unknown as KernelExports).heap_base());
+    const mainKernels = main.exports as unknown as KernelExports;
+    const heap = new WasmHeap(memory, mainKernels.heap_base());
     const controlOffset = heap.allocate(controlWords * 4);
     const ringOffset = heap.allocate(slotCount * slotBytes);
     const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './wasm-worker.ts' : './wasm-worker.js', import.meta.url);
@@ -153,7 +159,14 @@ export class KernelPool {
     }
     // Workers must never keep the process alive; they are referenced only while starting.
     for (const worker of workers) worker.unref();
-    return new KernelPool(heap, options.threads, options.scratchBytes, controlOffset, ringOffset, workers);
+    const host: UnitRunner | undefined = options.hostRunsUnits
+      ? {
+        kernels: mainKernels, control: new Int32Array(heap.memory.buffer, controlOffset, controlWords),
+        ring: new Int32Array(heap.memory.buffer, ringOffset, slotCount * slotWords), ringOffset,
+        scratch: heap.allocate(options.scratchBytes), scratchBytes: options.scratchBytes,
+      }
+      : undefined;
+    return new KernelPool(heap, options.threads, options.scratchBytes, controlOffset, ringOffset, workers, host);
   }
 
   /** Number of commands complete. */
@@ -196,14 +209,18 @@ export class KernelPool {
   }
 
   /**
-   * Resolves when `ticket` commands are complete. It first waits on the spot for up to shortWaitMs: polling
-   * (with Atomics.pause, as OpenBLAS's idle threads spin) when the workers leave a core free, else asleep on the
-   * wake ticket, which only the worker completing the awaited command changes, so that it takes no time from
-   * the workers. Then it yields to the event loop until that worker's 'done' message.
+   * Resolves when `ticket` commands are complete. For up to shortWaitMs it waits on the spot: when the workers
+   * take every core it runs units of the awaited commands itself, as OpenBLAS's calling thread does, so that a
+   * short product ends without a wake, and then sleeps on the wake ticket (which only the worker completing the
+   * awaited command changes) for what is left of shortWaitMs; when a core is free it polls instead (with
+   * Atomics.pause, as OpenBLAS's idle threads spin). After that it yields to the event loop until that worker's
+   * 'done' message.
    */
   async wait(ticket: number): Promise<void> {
     const until = performance.now() + shortWaitMs;
-    if (this.spareCore) {
+    if (this.host) {
+      this.help(this.host, ticket, until);
+    } else {
       for (let poll = 1; Atomics.load(this.control, Control.done) < ticket && !this.workerFailure && !this.stopped; poll++) {
         pause();
         if (poll % 64 === 0 && performance.now() >= until) break;
@@ -225,10 +242,27 @@ export class KernelPool {
       }
       if (Atomics.load(this.control, Control.done) >= ticket) break;
       const left = until - performance.now();
-      if (!this.spareCore && left > 0) Atomics.wait(this.control, Control.wakeTicket, published, left);
+      if (this.host && left > 0) Atomics.wait(this.control, Control.wakeTicket, published, left);
       else await this.nextWake();
     }
     this.throwIfFailed();
+  }
+
+  /**
+   * Runs units of the commands up to `ticket` on this thread, in order, as a worker does, until they are done or
+   * `until` has passed (a unit already started is finished).
+   */
+  private help(host: UnitRunner, ticket: number, until: number): void {
+    for (;;) {
+      const done = Atomics.load(this.control, Control.done);
+      if (done >= ticket || this.workerFailure || this.stopped || performance.now() >= until) return;
+      runUnits(host, done, () => {});
+      // Every unit of command `done` is taken; the next may read its output, so wait for the others to finish.
+      for (let poll = 1; Atomics.load(this.control, Control.done) <= done; poll++) {
+        pause();
+        if (poll % 64 === 0 && performance.now() >= until) return;
+      }
+    }
   }
 
   /** Resolves on the next 'done' message (or after a while, as a guard), holding the process alive meanwhile. */

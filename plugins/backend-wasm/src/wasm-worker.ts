@@ -1,8 +1,7 @@
 // A kernel worker: instantiates kernels.wasm on the shared memory and runs its share of every command in the
 // ring, claiming its units one at a time and waiting for the whole command before starting the next.
-import {
-  claimedWord, Control, controlWords, finishedWord, type KernelExports, Opcode, slotCount, slotWords, unitsWord, type WorkerStart,
-} from './wasm-protocol';
+import { Control, controlWords, type KernelExports, Opcode, slotCount, slotWords, type WorkerStart } from './wasm-protocol';
+import { runUnits, type UnitRunner } from './wasm-units';
 
 declare const self: Worker;
 
@@ -29,41 +28,21 @@ function serve(start: WorkerStart): void {
   kernels.__stack_pointer.value = start.stackTop;
   const control = new Int32Array(start.memory.buffer, start.controlOffset, controlWords);
   const ring = new Int32Array(start.memory.buffer, start.ringOffset, slotCount * slotWords);
+  const runner: UnitRunner = { kernels, control, ring, ringOffset: start.ringOffset, scratch: start.scratch, scratchBytes: start.scratchBytes };
   postMessage('ready');
   for (let next = 0; ; next++) {
     waitUntilAbove(control, Control.tail, next);
-    const base = (next % slotCount) * slotWords;
-    if (ring[base] === Opcode.stop) break;
+    if (ring[(next % slotCount) * slotWords] === Opcode.stop) break;
     // Units are claimed, not assigned: a worker the OS has descheduled (the main thread shares the cores)
     // delays nobody, it finds the units taken and moves on. Results do not depend on who runs which unit.
-    const sequence = next & 0xffffff;
-    for (;;) {
-      const claim = Atomics.load(ring, base + claimedWord);
-      if (claim >>> 8 !== sequence) break;
-      const unit = claim & 0xff;
-      const units = ring[base + unitsWord]!;
-      if (unit >= units) break;
-      if (Atomics.compareExchange(ring, base + claimedWord, claim, claim + 1) !== claim) continue;
-      let status: number;
-      try {
-        status = kernels.run_command(start.ringOffset + base * 4, unit, units, start.scratch, start.scratchBytes);
-      } catch {
-        status = -1;
+    runUnits(runner, next, () => {
+      const wake = Atomics.load(control, Control.wakeTicket);
+      if (wake !== 0 && next + 1 >= wake && Atomics.compareExchange(control, Control.wakeTicket, wake, 0) === wake) {
+        // The host waits either asleep on the ticket (a short wait) or for the message.
+        Atomics.notify(control, Control.wakeTicket);
+        postMessage('done');
       }
-      if (status !== 0 && Atomics.compareExchange(control, Control.errorCommand, 0, next + 1) === 0) {
-        Atomics.store(control, Control.errorCode, status);
-      }
-      if (Atomics.add(ring, base + finishedWord, 1) + 1 === units) {
-        Atomics.store(control, Control.done, next + 1);
-        Atomics.notify(control, Control.done);
-        const wake = Atomics.load(control, Control.wakeTicket);
-        if (wake !== 0 && next + 1 >= wake && Atomics.compareExchange(control, Control.wakeTicket, wake, 0) === wake) {
-          // The host waits either asleep on the ticket (a short wait) or for the message.
-          Atomics.notify(control, Control.wakeTicket);
-          postMessage('done');
-        }
-      }
-    }
+    });
     // The next command may read this one's output: wait until every unit of it has finished.
     waitUntilAbove(control, Control.done, next);
   }
