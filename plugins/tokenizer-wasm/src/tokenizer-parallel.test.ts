@@ -29,4 +29,6 @@ test('two workers encode a batch exactly as one thread does, in order', async ()
   } finally {
     encoder.terminate();
   }
+  // After terminate a call fails at once instead of waiting on workers that are gone.
+  await expect(encoder.encodeBatch(['a'])).rejects.toThrow('parallel encoder terminated: create a new one');
 }, 60_000);

@@ -35,6 +35,7 @@ export class ParallelEncoder {
   private readonly workers: Worker[];
   private readonly pending = new Map<number, Pending>();
   private nextJob = 0;
+  private terminated = false;
 
   private constructor(workers: Worker[]) {
     this.workers = workers;
@@ -90,6 +91,7 @@ export class ParallelEncoder {
    * writes each job's UTF-8 just before sending it, in a buffer that is transferred, not copied.
    */
   private async encodeJobs(texts: readonly string[], addSpecialTokens: boolean, take: (result: JobResult) => void): Promise<void> {
+    if (this.terminated) throw new Error('parallel encoder terminated: create a new one');
     let next = 0;
     const send = (worker: Worker): Promise<void> | undefined => {
       if (next >= texts.length) return undefined;
@@ -156,6 +158,7 @@ export class ParallelEncoder {
   }
 
   terminate(): void {
+    this.terminated = true;
     for (const worker of this.workers) worker.terminate();
     for (const pending of this.pending.values()) pending.reject(new Error('parallel encoder terminated'));
     this.pending.clear();
