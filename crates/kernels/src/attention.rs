@@ -3,7 +3,7 @@
 // the keys are packed once, and 4 x 8 register tiles (as in the matmul) compute scores, weighted values and
 // gradients. Blocks have a size fixed by the shape and the scratch, and a unit's dk and dv are its own, so the
 // result does not depend on the split across workers.
-use crate::math::{axpy4, dot, dot4, exp, exp4, ln, max4, sum4};
+use crate::math::{axpy4, dot, dot4, exp, exp4, ln, max4, min, round_up, sum4};
 use core::arch::wasm32::*;
 pub struct Attention {
     pub q: *const f32,
@@ -77,16 +77,6 @@ impl Attention {
     pub fn backward_units(&self) -> usize {
         self.batch * self.key_value_heads
     }
-}
-
-#[inline(always)]
-fn round_up(x: usize, m: usize) -> usize {
-    (x + m - 1) / m * m
-}
-
-#[inline(always)]
-fn min(a: usize, b: usize) -> usize {
-    if a < b { a } else { b }
 }
 
 /// A 4 x 8 tile of a product: lane j of row i is the sum over p < depth, in order, of

@@ -100,13 +100,9 @@ pub unsafe fn run(command: *const u32, part: usize, parts: usize, scratch: *mut 
         OP_PACK_B => {
             // Words: b, n, k, flags (transpose B), buffer of matmul::shared_b_floats(n, k).
             let (n, k) = (args.usize(1), args.usize(2));
-            let view = if args.word(3) & FLAG_TRANSPOSE_B != 0 {
-                View { ptr: args.ptr(0), row_stride: 1, column_stride: k }
-            } else {
-                View { ptr: args.ptr(0), row_stride: n, column_stride: 1 }
-            };
+            let view = b_view(args.ptr(0), n, k, args.word(3));
             let (begin, end) = share(matmul::shared_b_panels(n, k), part, parts, 1);
-            matmul::pack_shared_b(view, n, k, matmul::shared_b_base(args.ptr(4)), begin, end);
+            matmul::pack_shared_b(view, n, k, matmul::aligned_128(args.ptr(4)), begin, end);
         }
         OP_ADD => {
             // Words: a, b, out, count, b count (count is a multiple of it; b repeats over the rows of a).
@@ -288,17 +284,22 @@ const FLAG_ACCUMULATE: u32 = 8;
 /// B was packed by OP_PACK_B into the buffer at word 9; the rows are split in panels.
 const FLAG_SHARED_B: u32 = 16;
 
+/// B (k, n) at `ptr`, stored (N, K) when `flags` has FLAG_TRANSPOSE_B, else (K, N).
+fn b_view(ptr: *const f32, n: usize, k: usize, flags: u32) -> View {
+    let (row_stride, column_stride) = if flags & FLAG_TRANSPOSE_B != 0 { (1, k) } else { (n, 1) };
+    View { ptr, row_stride, column_stride }
+}
+
 /// Words: a, b, out, m, n, k, flags, batch, alpha, shared packed B (FLAG_SHARED_B).
 unsafe fn matmul_command(args: &Args, part: usize, parts: usize, scratch: *mut f32) {
     let (a, b, c) = (args.ptr::<f32>(0) as *const f32, args.ptr::<f32>(1) as *const f32, args.ptr::<f32>(2));
     let (m, n, k, flags, batch) = (args.usize(3), args.usize(4), args.usize(5), args.word(6), args.usize(7));
     let alpha = args.f32(8);
     let (a_rs, a_cs) = if flags & FLAG_TRANSPOSE_A != 0 { (1, m) } else { (k, 1) };
-    let (b_rs, b_cs) = if flags & FLAG_TRANSPOSE_B != 0 { (1, k) } else { (n, 1) };
     let b_batch_stride = if flags & FLAG_BROADCAST_B != 0 { 0 } else { k * n };
     let product = |index: usize| Product {
         a: View { ptr: a.add(index * m * k), row_stride: a_rs, column_stride: a_cs },
-        b: View { ptr: b.add(index * b_batch_stride), row_stride: b_rs, column_stride: b_cs },
+        b: b_view(b.add(index * b_batch_stride), n, k, flags),
         c: c.add(index * m * n),
         ldc: n,
         m,
@@ -320,7 +321,7 @@ unsafe fn matmul_command(args: &Args, part: usize, parts: usize, scratch: *mut f
     let row_panels = (m + MR - 1) / MR;
     if flags & FLAG_SHARED_B != 0 {
         // B is packed once for all units (batch 1): units take whole row panels and pack only their rows of A.
-        let shared = matmul::shared_b_base(args.ptr(9)) as *const f32;
+        let shared = matmul::aligned_128(args.ptr(9)) as *const f32;
         let (begin, end) = share(row_panels, part, parts, 1);
         let row_end = if end * MR < m { end * MR } else { m };
         matmul::gemm(&product(0), (begin * MR, row_end), (0, n), scratch, Some(shared));

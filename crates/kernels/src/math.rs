@@ -49,6 +49,18 @@ fn load<T>(lanes: &[T; 4]) -> v128 {
     unsafe { v128_load(lanes.as_ptr() as *const v128) }
 }
 
+/// The smaller of two sizes.
+#[inline(always)]
+pub fn min(a: usize, b: usize) -> usize {
+    if a < b { a } else { b }
+}
+
+/// x rounded up to a multiple of m.
+#[inline(always)]
+pub fn round_up(x: usize, m: usize) -> usize {
+    (x + m - 1) / m * m
+}
+
 /// e^x on four lanes; NaN stays NaN, very negative inputs give 0.
 #[inline(always)]
 pub fn exp4(x: v128) -> v128 {

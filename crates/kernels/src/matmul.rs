@@ -1,5 +1,6 @@
 // Packed, register-blocked f32 matmul in the BLIS style: B is packed into KC x NR panels, A into MR x KC panels
 // (with alpha folded in), and an MR x NR micro-kernel keeps its accumulators in SIMD registers.
+use crate::math::{min, round_up};
 use core::arch::wasm32::*;
 
 /// Rows of the micro-kernel.
@@ -63,8 +64,7 @@ pub unsafe fn gemm(p: &Product, rows: (usize, usize), columns: (usize, usize), s
         }
         return;
     }
-    // 128-byte aligned, so that every B panel step (NR floats) and A panel step (AS floats) is aligned.
-    let packed_b = (((scratch as usize) + 127) & !127) as *mut f32;
+    let packed_b = aligned_128(scratch);
     let packed_a = packed_b.add(KC * NC);
     let mut jc = column_begin;
     while jc < column_end {
@@ -104,18 +104,10 @@ pub unsafe fn gemm(p: &Product, rows: (usize, usize), columns: (usize, usize), s
     }
 }
 
-#[inline(always)]
-fn min(a: usize, b: usize) -> usize {
-    if a < b { a } else { b }
-}
-
-#[inline(always)]
-fn round_up(x: usize, m: usize) -> usize {
-    (x + m - 1) / m * m
-}
-
-/// The aligned start of a shared packed B buffer (of round_up(n, NR) * k + 32 floats, wasm-device.ts).
-pub fn shared_b_base(buffer: *mut f32) -> *mut f32 {
+/// The first 128-byte boundary in a buffer (the worker scratch, or a shared packed B buffer of
+/// round_up(n, NR) * k + 32 floats, wasm-device.ts): every B panel step (NR floats) and A panel step (AS floats)
+/// from there is aligned.
+pub fn aligned_128(buffer: *mut f32) -> *mut f32 {
     (((buffer as usize) + 127) & !127) as *mut f32
 }
 
@@ -135,6 +127,12 @@ pub unsafe fn pack_shared_b(b: View, n: usize, k: usize, out: *mut f32, begin: u
 /// Panels `pack_shared_b` splits: depth blocks times column panels.
 pub fn shared_b_panels(n: usize, k: usize) -> usize {
     ((k + KC - 1) / KC) * (round_up(n, NR) / NR)
+}
+
+/// The four lanes of v, each spread over a whole vector.
+#[inline(always)]
+fn spread(v: v128) -> [v128; 4] {
+    [i32x4_shuffle::<0, 0, 0, 0>(v, v), i32x4_shuffle::<1, 1, 1, 1>(v, v), i32x4_shuffle::<2, 2, 2, 2>(v, v), i32x4_shuffle::<3, 3, 3, 3>(v, v)]
 }
 
 /// Packs rows [row, row + mc) and depth [depth, depth + kc) of A, times alpha, as MR-row panels laid out
@@ -158,12 +156,10 @@ unsafe fn pack_a(a: View, row: usize, mc: usize, depth: usize, kc: usize, alpha:
                     high = f32x4_mul(high, scale);
                 }
                 let d = dst.add(p * AS);
-                v128_store(d as *mut v128, i32x4_shuffle::<0, 0, 0, 0>(low, low));
-                v128_store(d.add(4) as *mut v128, i32x4_shuffle::<1, 1, 1, 1>(low, low));
-                v128_store(d.add(8) as *mut v128, i32x4_shuffle::<2, 2, 2, 2>(low, low));
-                v128_store(d.add(12) as *mut v128, i32x4_shuffle::<3, 3, 3, 3>(low, low));
-                v128_store(d.add(16) as *mut v128, i32x4_shuffle::<0, 0, 0, 0>(high, high));
-                v128_store(d.add(20) as *mut v128, i32x4_shuffle::<1, 1, 1, 1>(high, high));
+                let (low, high) = (spread(low), spread(high));
+                for i in 0..MR {
+                    v128_store(d.add(4 * i) as *mut v128, if i < 4 { low[i] } else { high[i - 4] });
+                }
             }
         } else if a.column_stride == 1 && rows == MR {
             // A in row-major storage: four depth steps of each row in one load, each value then spread over a
@@ -177,10 +173,9 @@ unsafe fn pack_a(a: View, row: usize, mc: usize, depth: usize, kc: usize, alpha:
                         v = f32x4_mul(v, scale);
                     }
                     let d = dst.add(p * AS + i * 4);
-                    v128_store(d as *mut v128, i32x4_shuffle::<0, 0, 0, 0>(v, v));
-                    v128_store(d.add(AS) as *mut v128, i32x4_shuffle::<1, 1, 1, 1>(v, v));
-                    v128_store(d.add(2 * AS) as *mut v128, i32x4_shuffle::<2, 2, 2, 2>(v, v));
-                    v128_store(d.add(3 * AS) as *mut v128, i32x4_shuffle::<3, 3, 3, 3>(v, v));
+                    for (step, lane) in spread(v).into_iter().enumerate() {
+                        v128_store(d.add(step * AS) as *mut v128, lane);
+                    }
                 }
                 p += 4;
             }
