@@ -2,7 +2,7 @@
 // given jobs of consecutive texts as UTF-8 as they have room; results are put back in input order.
 import { availableParallelism } from 'node:os';
 import { InvalidInputError, UnavailableError } from '@lsp/core';
-import { toNumbers } from './tokenizer-wasm-module';
+import { splitIds } from './tokenizer-wasm-module';
 
 /** The worker's module: the .ts source under Bun's "bun" condition, the built .js in dist/ otherwise. */
 function workerUrl(): URL {
@@ -131,13 +131,7 @@ export class ParallelEncoder {
   /** Encodes `texts` across the workers; ids in input order, exactly those of one-thread encoding. */
   async encodeBatch(texts: readonly string[], options: { addSpecialTokens?: boolean } = {}): Promise<number[][]> {
     const result: number[][] = new Array(texts.length);
-    await this.encodeJobs(texts, options.addSpecialTokens !== false, ({ first, counts, ids }) => {
-      let offset = 0;
-      for (let index = 0; index < counts.length; index++) {
-        result[first + index] = toNumbers(ids, offset, offset + counts[index]!);
-        offset += counts[index]!;
-      }
-    });
+    await this.encodeJobs(texts, options.addSpecialTokens !== false, ({ first, counts, ids }) => splitIds(counts, ids, result, first));
     return result;
   }
 

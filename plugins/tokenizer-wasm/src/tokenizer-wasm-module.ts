@@ -191,6 +191,16 @@ export function toNumbers(view: Uint32Array, start = 0, end = view.length): numb
   return numbers;
 }
 
+/** Splits flat ids (each text's count, then all ids) into one array per text, written at result[first + i]. */
+export function splitIds(counts: Uint32Array, ids: Uint32Array, result: number[][], first = 0): void {
+  let start = 0;
+  for (let index = 0; index < counts.length; index++) {
+    const end = start + counts[index]!;
+    result[first + index] = toNumbers(ids, start, end);
+    start = end;
+  }
+}
+
 export function utf8(text: string): Uint8Array {
   return encoder.encode(text);
 }

@@ -6,7 +6,7 @@ import type { ChatMessage, DecodeOptions, EncodeOptions, SpecialTokenIds, Stream
 import { InvalidInputError } from '@lsp/core';
 import { renderChatTemplate, type TokenizerConfig } from './tokenizer-chat-template';
 import { describeTokenizer, type TokenizerSummary } from './tokenizer-config';
-import { type TextBlock, toNumbers, type TokenizerModule, tokenizerModule, utf8 } from './tokenizer-wasm-module';
+import { splitIds, type TextBlock, type TokenizerModule, tokenizerModule, utf8 } from './tokenizer-wasm-module';
 
 /** Tokens that end a turn in common chat formats, counted as eos when the file has them as special tokens. */
 const endOfTurnTokens = ['<|eot_id|>', '<|im_end|>', '<|end_of_text|>', '<|endoftext|>', '<|end|>', '<end_of_turn>', '</s>'];
@@ -146,12 +146,7 @@ export class WasmTokenizer implements TokenizerV1 {
   encodeBatchSync(texts: readonly string[], options: EncodeOptions = {}): number[][] {
     const { counts, ids } = this.encodeBatchFlat(texts, options);
     const result: number[][] = new Array(texts.length);
-    let start = 0;
-    for (let index = 0; index < counts.length; index++) {
-      const end = start + counts[index]!;
-      result[index] = toNumbers(ids, start, end);
-      start = end;
-    }
+    splitIds(counts, ids, result);
     return result;
   }
 
