@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWasmDevice } from '@lsp/backend-wasm';
-import { loadModel, writeRandomModel } from '../src/index';
+import { type LlamaModel, loadModel, writeRandomModel } from '../src/index';
 
 /** The benchmark configuration of the model issue. */
 export const settings = {
@@ -33,6 +33,24 @@ function randomIds(count: number, seed: number): number[] {
   });
 }
 
+/** One training step (forward, backward, AdamW on the batch) and one 64-stream generation of the benchmark. */
+export function benchmarkSteps(model: LlamaModel): { training: () => Promise<void>; generation: () => Promise<void> } {
+  const sequences = Array.from({ length: settings.batch }, (_, b) => {
+    const ids = randomIds(settings.sequence, b + 1);
+    return { promptIds: ids.slice(0, 1), completionIds: ids.slice(1) };
+  });
+  const requests = Array.from({ length: settings.streams }, (_, b) => ({ promptIds: randomIds(settings.prompt, 100 + b) }));
+  return {
+    training: async () => {
+      await model.accumulateGradients(sequences, (rows) => rows.map((row) => new Float32Array(row.length).fill(-1 / (settings.batch * row.length))));
+      await model.optimizerStep({ learningRate: 1e-4 });
+    },
+    generation: async () => {
+      await model.generate(requests, { maxNewTokens: settings.new_tokens, temperature: 0 });
+    },
+  };
+}
+
 async function timed(step: () => Promise<void>, minimumSteps: number): Promise<{ steps: number; seconds: number }> {
   await step();
   const start = performance.now();
@@ -50,18 +68,9 @@ async function measureWasm() {
     await writeBenchmarkModel(directory);
     const device = await createWasmDevice({ threads: settings.threads });
     const model = await loadModel(directory, { device });
-    const sequences = Array.from({ length: settings.batch }, (_, b) => {
-      const ids = randomIds(settings.sequence, b + 1);
-      return { promptIds: ids.slice(0, 1), completionIds: ids.slice(1) };
-    });
-    const training = await timed(async () => {
-      await model.accumulateGradients(sequences, (rows) => rows.map((row) => new Float32Array(row.length).fill(-1 / (settings.batch * row.length))));
-      await model.optimizerStep({ learningRate: 1e-4 });
-    }, 2);
-    const requests = Array.from({ length: settings.streams }, (_, b) => ({ promptIds: randomIds(settings.prompt, 100 + b) }));
-    const generation = await timed(async () => {
-      await model.generate(requests, { maxNewTokens: settings.new_tokens, temperature: 0 });
-    }, 1);
+    const steps = benchmarkSteps(model);
+    const training = await timed(steps.training, 2);
+    const generation = await timed(steps.generation, 1);
     model.dispose();
     device.dispose();
     return {

@@ -6,7 +6,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWasmDevice, type WasmDevice } from '@lsp/backend-wasm';
 import { loadModel } from '../src/index';
-import { settings as benchmarkSettings, writeBenchmarkModel } from './bench-model';
+import { benchmarkSteps, settings as benchmarkSettings, writeBenchmarkModel } from './bench-model';
 
 const settings = { ...benchmarkSettings, threads: Number(process.env.THREADS ?? 2) };
 const steps = Number(process.argv[2] ?? 3);
@@ -17,18 +17,8 @@ try {
   await writeBenchmarkModel(directory);
   const device = (await createWasmDevice({ threads: settings.threads })) as WasmDevice;
   const model = await loadModel(directory, { device });
-  let state = 1;
-  const sequences = Array.from({ length: settings.batch }, () => {
-    const ids = Array.from({ length: settings.sequence }, () => (state = (state * 1103515245 + 12345) % 2 ** 31) % settings.vocab);
-    return { promptIds: ids.slice(0, 1), completionIds: ids.slice(1) };
-  });
-  const requests = Array.from({ length: 64 }, (_, b) => ({ promptIds: Array.from({ length: 16 }, (_, t) => (b * 131 + t * 17) % settings.vocab) }));
-  const step = generation ? async () => {
-    await model.generate(requests, { maxNewTokens: 112, temperature: 0 });
-  } : async () => {
-    await model.accumulateGradients(sequences, (rows) => rows.map((row) => new Float32Array(row.length).fill(-1 / 2048)));
-    await model.optimizerStep({ learningRate: 1e-4 });
-  };
+  const workload = benchmarkSteps(model);
+  const step = generation ? workload.generation : workload.training;
   await step();
   let start = performance.now();
   // CPU time of the whole process (workers included) says how much work a step is, whatever else runs.
@@ -74,7 +64,7 @@ try {
   let kernels = 0;
   for (const { ms } of totals.values()) kernels += ms;
   console.log(`load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
-  console.log(`step: ${plain.toFixed(1)} ms unprofiled (${((generation ? 64 * 112 : settings.batch * settings.sequence) / plain * 1000).toFixed(0)} tokens/s, CPU ${cpuMs.toFixed(0)} ms), ${profiled.toFixed(1)} ms profiled, kernels ${(kernels / steps).toFixed(1)} ms`);
+  console.log(`step: ${plain.toFixed(1)} ms unprofiled (${((generation ? settings.streams * settings.new_tokens : settings.batch * settings.sequence) / plain * 1000).toFixed(0)} tokens/s, CPU ${cpuMs.toFixed(0)} ms), ${profiled.toFixed(1)} ms profiled, kernels ${(kernels / steps).toFixed(1)} ms`);
   const rows = [...totals.entries()].sort((a, b) => b[1].ms - a[1].ms);
   for (const [key, { ms, calls }] of rows) {
     const flops = key.startsWith('matmul') ? key.split(' ')[1]!.split('x').map(Number).reduce((a, b) => a * b, 2) : 0;
