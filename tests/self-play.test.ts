@@ -162,22 +162,48 @@ describe('self-play end to end', () => {
 
   test('killed with SIGKILL, or stopped with Ctrl-C, a run resumes to the same metrics as one run straight through', async () => {
     const bin = join(import.meta.dir, '..', 'packages', 'runner', 'src', 'bin.ts');
+    const worldIndex = join(import.meta.dir, '..', 'plugins', 'world', 'src', 'index.ts');
     const configPath = join(root, 'signal.config.ts');
-    writeFileSync(configPath, `export default ${JSON.stringify({
-      model: modelDirectory, backend: 'wasm', iterations: 6, seed: 4, evaluateEvery: 3, checkpointEvery: 1,
+    // The signal must land during iteration 3 whatever the machine's speed: the world judge is wrapped by one that,
+    // when LSP_TEST_HOLD_AT_ITERATION names the iteration, says so and waits for the signal before it scores. A
+    // SIGKILL ends it there; a SIGINT reaches the runner's handler first (it was installed before), then lets the
+    // iteration finish. The straight run sets no hold and plays the same game.
+    writeFileSync(configPath, `import { createWorldJudge } from ${JSON.stringify(worldIndex)};
+const hold = Number(process.env.LSP_TEST_HOLD_AT_ITERATION ?? 0);
+let calls = 0;
+const held = {
+  specificationVersion: 'v1', name: 'held-world',
+  create(options) {
+    const inner = createWorldJudge(options);
+    return {
+      specificationVersion: 'v1', name: 'held-world',
+      async doScore(items, context) {
+        calls++;
+        if (calls === hold) {
+          await new Promise((resolve) => { process.once('SIGINT', resolve); console.log('judge: holding iteration ' + calls); });
+        }
+        return inner.doScore(items, context);
+      },
+    };
+  },
+};
+export default ${JSON.stringify({
+      model: modelDirectory, backend: 'wasm', iterations: 6, seed: 4, evaluateEvery: 3, checkpointEvery: 1, judge: 'held-world',
       training: { queriesPerIteration: 3, answersPerQuery: 2, maxNewTokens: 6, learningRate: 1e-3 },
-    })};`);
-    const start = (args: string[]) => Bun.spawn([process.execPath, bin, 'run', '--config', configPath, ...args], { stdout: 'pipe', stderr: 'pipe' });
+    }).slice(0, -1)}, plugins: [{ name: 'held-world', version: '0.0.0', specificationVersion: 'v1', judges: [held] }] };`);
+    const start = (args: string[], hold = 0) => Bun.spawn([process.execPath, bin, 'run', '--config', configPath, ...args], {
+      stdout: 'pipe', stderr: 'pipe', env: { ...process.env, LSP_TEST_HOLD_AT_ITERATION: String(hold) },
+    });
     const finish = async (child: ReturnType<typeof start>) => {
       const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
       return { stdout, stderr, code };
     };
-    /** Starts a run and sends `signal` once `iter 2/6` is printed. */
+    /** Starts a run held in iteration 3 (the judge is called once per iteration) and sends `signal` there. */
     const interrupt = async (out: string, signal: 'SIGKILL' | 'SIGINT') => {
-      const child = start(['--out', out]);
+      const child = start(['--out', out], 3);
       const reader = child.stdout.getReader();
       let seen = '';
-      while (!seen.includes('iter 2/6')) {
+      while (!seen.includes('judge: holding iteration 3')) {
         const { value, done } = await reader.read();
         if (done) break;
         seen += new TextDecoder().decode(value);
@@ -195,9 +221,11 @@ describe('self-play end to end', () => {
     const killed = join(root, 'signal-killed');
     const kill = await interrupt(killed, 'SIGKILL');
     expect(kill.code).not.toBe(0);
+    expect(kill.seen).toContain('iter 2/6');
+    expect(kill.seen).not.toContain('iter 3/6');
     const afterKill = await finish(start(['--resume', killed]));
     expect(afterKill.code, afterKill.stderr).toBe(0);
-    expect(afterKill.stdout).toContain(`lsp: resuming ${killed} after iteration`);
+    expect(afterKill.stdout).toContain(`lsp: resuming ${killed} after iteration 2`);
 
     const stopped = join(root, 'signal-stopped');
     const stop = await interrupt(stopped, 'SIGINT');
@@ -206,6 +234,7 @@ describe('self-play end to end', () => {
     expect(stop.rest).toContain(`continue with --resume ${stopped}`);
     const afterStop = await finish(start(['--resume', stopped]));
     expect(afterStop.code, afterStop.stderr).toBe(0);
+    expect(afterStop.stdout).toContain(`lsp: resuming ${stopped} after iteration 3`);
 
     const expected = deterministic(readMetrics(straight));
     expect(expected.map((m) => m.iteration)).toEqual([0, 1, 2, 3, 4, 5, 6]);

@@ -167,17 +167,22 @@ impl Tokenizer {
             model_tokens[index] = Some(token);
             vocab_size = vocab_size.max(id + 1);
         }
-        // Added tokens. Like Hugging Face, the ids written in the file are not used: a token whose content the
-        // model (or an earlier added token) has takes that id, the others get ids after the model's vocabulary,
-        // in file order; a repeated content updates the flags of the first.
-        let char_to_byte = char_to_byte_map();
-        let model_id = |content: &str| -> Option<u32> {
-            if byte_level {
-                byte_level_to_bytes(content, &char_to_byte).and_then(|bytes| model.lookup(&bytes))
-            } else {
-                model.lookup(content.as_bytes())
+        // Added tokens. Like Hugging Face, the ids written in the file are not used: a token whose content is a
+        // key of the model's vocabulary (or an earlier added token) takes that id, the others get ids after the
+        // model's vocabulary, in file order; a repeated content updates the flags of the first. The lookup is by
+        // the vocabulary's own strings, as Hugging Face's `token_to_id` does: a content such as DeepSeek-V3's
+        // `<｜begin▁of▁sentence｜>` is a vocabulary key although it is no byte-level string.
+        let vocab_ids: FxHashMap<&str, u32> = {
+            let mut map = new_map(model_tokens.len());
+            for (id, token) in model_tokens.iter().enumerate() {
+                if let Some(token) = token {
+                    map.insert(token.as_str(), id as u32);
+                }
             }
+            map
         };
+        let model_id = |content: &str| -> Option<u32> { vocab_ids.get(content).copied() };
+        let char_to_byte = char_to_byte_map();
         let mut added: Vec<AddedToken> = Vec::new();
         let mut added_by_content: FxHashMap<String, usize> = new_map(64);
         let mut next_id = vocab_count as u32;
@@ -458,10 +463,18 @@ impl Tokenizer {
         if let Some(added) = self.added.iter().find(|added| added.content == token) {
             return Some(added.id);
         }
-        if self.model.byte_level {
-            byte_level_to_bytes(token, &self.char_to_byte).and_then(|bytes| self.model.lookup(&bytes))
-        } else {
-            self.model.lookup(token.as_bytes())
+        if !self.model.byte_level {
+            return self.model.lookup(token.as_bytes());
+        }
+        match byte_level_to_bytes(token, &self.char_to_byte) {
+            Some(bytes) => self.model.lookup(&bytes),
+            // A vocabulary key outside the byte-level alphabet (a special token kept in model.vocab) can only be
+            // found by its string.
+            None => self
+                .model_tokens
+                .iter()
+                .position(|entry| entry.as_deref() == Some(token))
+                .map(|id| id as u32),
         }
     }
 

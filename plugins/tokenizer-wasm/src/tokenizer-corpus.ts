@@ -209,3 +209,20 @@ export function generateCorpus(seed: number, minimumBytes: number): string[] {
   }
   return documents;
 }
+
+/** Texts with a file's own added tokens inside them, as chat templates produce: every token of `contents` at
+ * least once, alone, glued to words, between spaces and newlines, and several in a row. */
+export function generateAddedTokenTexts(seed: number, contents: readonly string[]): string[] {
+  const random = seededRandom(seed);
+  const separators = ['', ' ', '  ', '\n', '\n\n', '\t', 'x', ' word '];
+  const pick = <T>(list: readonly T[]): T => list[integer(random, 0, list.length - 1)]!;
+  const texts: string[] = contents.map((content) => content);
+  for (let start = 0; start < contents.length; start += 4) {
+    let text = generateDocument(random, integer(random, 10, 80));
+    for (const content of contents.slice(start, start + 4)) {
+      text += pick(separators) + content + pick(separators) + generateDocument(random, integer(random, 0, 40));
+    }
+    texts.push(text);
+  }
+  return texts;
+}

