@@ -1,8 +1,8 @@
 // The logic of `lsp score` and `lsp generate`: JSONL scoring of given completions, and streamed generation from
 // a prompt. The command files in the runner only parse flags, open a device and call these.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { InvalidInputError, type ScoredSequence } from '@lsp/core';
+import { readGenerationConfig } from './model-folder';
 import type { LlamaModel } from './policy-model';
 
 /** One output line of `lsp score`: the format is checked from outside, keep it exactly. */
@@ -103,14 +103,8 @@ export interface GenerateCommandOptions {
 
 /** Sampling defaults of the folder's generation_config.json (do_sample, temperature, top_p, top_k), if any. */
 export function generationDefaults(directory: string): { temperature?: number; topP?: number; topK?: number } {
-  const file = join(directory, 'generation_config.json');
-  if (!existsSync(file)) return {};
-  let json: Record<string, unknown>;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    throw new InvalidInputError('generation_config.json: not valid JSON');
-  }
+  const json = readGenerationConfig(directory);
+  if (!json) return {};
   if (json.do_sample === false) return { temperature: 0 };
   const number = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
   return { temperature: number(json.temperature), topP: number(json.top_p), topK: number(json.top_k) };

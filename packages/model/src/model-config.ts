@@ -53,6 +53,25 @@ function fail(file: string, message: string): never {
   throw new InvalidInputError(`${file}: ${message}`);
 }
 
+/**
+ * Largest accepted value of each size in config.json: far above every released model (Llama 3.1 405B has 126
+ * layers, hidden size 16384, intermediate size 53248; vocabularies reach about 260k), low enough that a mistyped
+ * or hostile file is refused before its sizes allocate anything.
+ */
+export const configSizeLimits: Record<string, number> = {
+  vocab_size: 1 << 22,
+  hidden_size: 1 << 17,
+  intermediate_size: 1 << 20,
+  num_hidden_layers: 1024,
+  num_attention_heads: 1024,
+  num_key_value_heads: 1024,
+  head_dim: 4096,
+  max_position_embeddings: 1 << 24,
+  original_max_position_embeddings: 1 << 24,
+  sliding_window: 1 << 24,
+  num_labels: 1 << 16,
+};
+
 function integerField(json: Json, field: string, file: string, fallback?: number): number {
   const value = json[field];
   if (value === undefined || value === null) {
@@ -61,6 +80,10 @@ function integerField(json: Json, field: string, file: string, fallback?: number
   }
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
     fail(file, `field "${field}" must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+  const limit = configSizeLimits[field];
+  if (limit !== undefined && value > limit) {
+    fail(file, `field "${field}" is ${value}, above the largest supported ${limit}: check the file`);
   }
   return value;
 }
@@ -166,6 +189,7 @@ export function parseModelConfig(json: unknown, file = 'config.json'): ModelConf
   }
   const defaultHeadDim = architecture === 'qwen3' ? 128 : Math.floor(hiddenSize / heads);
   const headDim = integerField(raw, 'head_dim', file, defaultHeadDim);
+  if (headDim === 0) fail(file, `hidden_size ${hiddenSize} is smaller than num_attention_heads ${heads}: give head_dim`);
   if (headDim % 2 !== 0) fail(file, `head_dim ${headDim} must be even for the rotary embedding`);
   const hiddenAct = raw.hidden_act ?? raw.hidden_activation ?? 'silu';
   if (hiddenAct !== 'silu') fail(file, `hidden_act "${String(hiddenAct)}" is not supported (silu)`);

@@ -170,6 +170,28 @@ describe('config.json', () => {
     expect(await refusal(none)).toMatch(/^config\.json: not found in /);
   });
 
+  test('absurd sizes are refused in one line before anything is allocated', async () => {
+    for (const field of ['num_hidden_layers', 'hidden_size', 'intermediate_size', 'num_attention_heads', 'vocab_size', 'max_position_embeddings', 'head_dim']) {
+      for (const value of [1e300, 2 ** 31]) {
+        const directory = copyOf('mistral-f32');
+        editConfig(directory, (config) => { config[field] = value; });
+        expect(await refusal(directory)).toStartWith(`config.json: field "${field}" is ${value}, above the largest supported `);
+      }
+    }
+    const fewHeads = copyOf('mistral-f32');
+    editConfig(fewHeads, (config) => { config.num_attention_heads = 64; config.num_key_value_heads = 64; delete config.head_dim; });
+    expect(await refusal(fewHeads)).toBe('config.json: hidden_size 32 is smaller than num_attention_heads 64: give head_dim');
+  });
+
+  test('a safetensors header length over 100 MB is refused without reading it', async () => {
+    const directory = copyOf('mistral-f32');
+    const file = join(directory, 'model.safetensors');
+    const bytes = readFileSync(file);
+    bytes.writeBigUInt64LE(200_000_000n, 0);
+    writeFileSync(file, bytes);
+    expect(await refusal(directory)).toBe('model.safetensors: header length 200000000 is over 100000000 bytes: not a safetensors file');
+  });
+
   test('the transformers 4 and 5 dialects describe the same rope', () => {
     const base = {
       model_type: 'llama', vocab_size: 10, hidden_size: 8, intermediate_size: 8, num_hidden_layers: 1,

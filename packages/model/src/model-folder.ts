@@ -31,6 +31,15 @@ function readJson(file: string, name: string): unknown {
   }
 }
 
+/** generation_config.json of a folder as an object, or undefined when the folder has none. */
+export function readGenerationConfig(directory: string): Record<string, unknown> | undefined {
+  const file = join(directory, 'generation_config.json');
+  if (!existsSync(file)) return undefined;
+  const json = readJson(file, 'generation_config.json');
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new InvalidInputError('generation_config.json: must hold a JSON object');
+  return json as Record<string, unknown>;
+}
+
 /** config.json of a folder, parsed and checked. */
 export function readModelConfig(directory: string): ModelConfig {
   return parseModelConfig(readJson(join(directory, 'config.json'), 'config.json'), 'config.json');
@@ -112,10 +121,9 @@ export async function loadModel(directory: string, options: LoadModelOptions): P
   }
   const parameters = assembleParameters(config, byName);
   const eos = [...config.eosTokenIds];
-  const generationConfig = join(directory, 'generation_config.json');
-  if (existsSync(generationConfig)) {
-    const json = readJson(generationConfig, 'generation_config.json') as Record<string, unknown>;
-    const value = json.eos_token_id;
+  const generationConfig = readGenerationConfig(directory);
+  if (generationConfig) {
+    const value = generationConfig.eos_token_id;
     for (const id of Array.isArray(value) ? value : value === undefined || value === null ? [] : [value]) {
       if (typeof id === 'number' && Number.isInteger(id)) eos.push(id);
     }

@@ -25,6 +25,8 @@ export type TensorData =
   | { dtype: 'F32'; data: Float32Array }
   | { dtype: 'F16' | 'BF16'; data: Uint16Array };
 
+const maxHeaderBytes = 100_000_000;
+
 function fail(file: string, message: string): never {
   throw new InvalidInputError(`${basename(file)}: ${message}`);
 }
@@ -43,6 +45,8 @@ export function readSafetensorsHeader(file: string): TensorEntry[] {
     const lengthBytes = Buffer.alloc(8);
     readSync(descriptor, lengthBytes, 0, 8, 0);
     const headerLength = Number(lengthBytes.readBigUInt64LE(0));
+    // The safetensors library refuses headers over 100 MB; a real one is a few hundred KB.
+    if (headerLength > maxHeaderBytes) fail(file, `header length ${headerLength} is over ${maxHeaderBytes} bytes: not a safetensors file`);
     if (headerLength > fileSize - 8) {
       fail(file, `header length ${headerLength} runs past the end of the file (${fileSize} bytes): truncated or not safetensors`);
     }
@@ -120,13 +124,13 @@ export function readModelTensorIndex(directory: string): { entries: Map<string, 
     } catch {
       throw new InvalidInputError('model.safetensors.index.json: not valid JSON');
     }
-    const weightMap = index.weight_map;
-    if (typeof weightMap !== 'object' || weightMap === null) {
+    const weightMap = typeof index === 'object' && index !== null ? index.weight_map : undefined;
+    if (typeof weightMap !== 'object' || weightMap === null || Array.isArray(weightMap)) {
       throw new InvalidInputError('model.safetensors.index.json: missing field "weight_map"');
     }
     const shards = [...new Set(Object.values(weightMap))];
     for (const shard of shards) {
-      if (typeof shard !== 'string' || shard.includes('/') || shard.includes('\\')) {
+      if (typeof shard !== 'string' || !shard.endsWith('.safetensors') || shard.includes('/') || shard.includes('\\')) {
         throw new InvalidInputError(`model.safetensors.index.json: bad shard name ${JSON.stringify(shard)}`);
       }
       const path = join(directory, shard);

@@ -27,7 +27,8 @@ function templateSource(config: TokenizerConfig): string {
   const template = config.chat_template;
   if (typeof template === 'string') return template;
   if (Array.isArray(template)) {
-    const named = template.find((entry) => entry.name === 'default') ?? template[0];
+    const entries = template.filter((entry) => typeof entry === 'object' && entry !== null);
+    const named = entries.find((entry) => entry.name === 'default') ?? entries[0];
     if (named && typeof named.template === 'string') return named.template;
   }
   throw new InvalidInputError('tokenizer_config.json: chat_template is missing', {
@@ -43,7 +44,13 @@ export function renderChatTemplate(
   const source = templateSource(config);
   let template = compiledTemplates.get(source);
   if (!template) {
-    template = new Template(source);
+    try {
+      template = new Template(source);
+    } catch (error) {
+      throw new InvalidInputError(`tokenizer_config.json: chat_template is not a valid template: ${(error as Error).message.split('\n')[0]}`, {
+        cause: error, hint: 'fix the template, or use a chat model folder whose template transformers can render',
+      });
+    }
     compiledTemplates.set(source, template);
   }
   const variables: Record<string, unknown> = {

@@ -48,7 +48,15 @@ describe('refusals', () => {
     expect(refusal({ ...llama3, model: { ...model, merges: [42] } })).toStartWith('tokenizer.json: model.merges[0] must be');
     expect(refusal({ ...llama3, model: { ...model, vocab: { a: -1 } } })).toStartWith('tokenizer.json: model.vocab["a"] must be');
     expect(refusal({ ...llama3, model: { ...model, vocab: { a: 2 ** 31 } } })).toBe(
-      'tokenizer.json: model.vocab["a"] must be an integer id from 0 to 16777215, got 2147483648',
+      'tokenizer.json: model.vocab["a"] must be an integer id from 0 to 65536 (the vocabulary has 1 entries), got 2147483648',
+    );
+    // An id far past the number of entries would size the crate's tables: refused before anything is allocated.
+    expect(refusal({ ...llama3, model: { ...model, vocab: { a: 0, b: 16_000_000 }, merges: [] } })).toStartWith(
+      'tokenizer.json: model.vocab["b"] must be an integer id from 0 to 65537',
+    );
+    const template = { type: 'TemplateProcessing', single: [{ SpecialToken: { id: '<s>' } }, { Sequence: { id: 'A' } }] };
+    expect(refusal({ ...llama3, post_processor: { ...template, special_tokens: { '<s>': { ids: [1e300] } } } })).toStartWith(
+      'tokenizer.json: post_processor.special_tokens["<s>"].ids must hold token ids',
     );
     expect(refusal({ ...llama3, model: { ...model, merges: ['zzzq qqqz'] } })).toBe(
       'tokenizer.json: model.merges[0]: token "zzzq" is not in model.vocab',

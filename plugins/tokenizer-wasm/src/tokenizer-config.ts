@@ -245,10 +245,12 @@ function writeModel(writer: DescriptionWriter, model: unknown): void {
   if (!isObject(vocab)) invalid('model.vocab', 'must be an object of token to id');
   const entries = Object.entries(vocab);
   writer.u32(entries.length);
+  // Ids index tables in wasm memory, sized by the largest id: a real vocabulary numbers its tokens from 0 with at
+  // most a few gaps, so an id far past the number of entries is a damaged file, not a table to allocate.
+  const largestId = Math.min(entries.length + 65_536, 1 << 24) - 1;
   for (const [token, id] of entries) {
-    // Ids index tables in wasm memory; real vocabularies stay far below 2^24.
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= 1 << 24) {
-      invalid(`model.vocab["${token}"]`, `must be an integer id from 0 to 16777215, got ${JSON.stringify(id)}`);
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > largestId) {
+      invalid(`model.vocab["${token.slice(0, 40)}"]`, `must be an integer id from 0 to ${largestId} (the vocabulary has ${entries.length} entries), got ${JSON.stringify(id)}`);
     }
     writer.string(token);
     writer.u32(id);
@@ -295,6 +297,14 @@ function readAddedTokens(value: unknown): { content: string; id: number; special
   });
 }
 
+/** Token ids the post-processor adds: integers below 2^24, like the vocabulary's. */
+function tokenIds(value: unknown, field: string): number[] {
+  if (!Array.isArray(value) || !value.every((id) => Number.isInteger(id) && id >= 0 && id < 1 << 24)) {
+    invalid(field, `must hold token ids (integers from 0 to 16777215), got ${JSON.stringify(value)?.slice(0, 80)}`);
+  }
+  return value as number[];
+}
+
 const postProcessorTypes = ['TemplateProcessing', 'ByteLevel', 'RobertaProcessing', 'BertProcessing', 'Sequence'];
 
 /** The ids the post-processor puts before and after a single sequence. */
@@ -320,7 +330,7 @@ function postProcessorIds(value: unknown, field: string): { prefix: number[]; su
         const name = String(item.SpecialToken.id);
         const special = specials[name];
         if (!isObject(special) || !Array.isArray(special.ids)) invalid(`${field}.special_tokens`, `has no ids for "${name}"`);
-        (seenSequence ? suffix : prefix).push(...(special.ids as number[]));
+        (seenSequence ? suffix : prefix).push(...tokenIds(special.ids, `${field}.special_tokens["${name}"].ids`));
       });
       return { prefix, suffix };
     }
@@ -328,9 +338,9 @@ function postProcessorIds(value: unknown, field: string): { prefix: number[]; su
     case 'BertProcessing': {
       const cls = value.cls;
       const sep = value.sep;
-      if (!Array.isArray(cls) || typeof cls[1] !== 'number') invalid(`${field}.cls`, 'must be [token, id]');
-      if (!Array.isArray(sep) || typeof sep[1] !== 'number') invalid(`${field}.sep`, 'must be [token, id]');
-      return { prefix: [cls[1]], suffix: [sep[1]] };
+      if (!Array.isArray(cls)) invalid(`${field}.cls`, 'must be [token, id]');
+      if (!Array.isArray(sep)) invalid(`${field}.sep`, 'must be [token, id]');
+      return { prefix: tokenIds([cls[1]], `${field}.cls`), suffix: tokenIds([sep[1]], `${field}.sep`) };
     }
     case 'Sequence': {
       const list = value.processors;

@@ -25,6 +25,12 @@ function readJson(path: string, what: string): unknown {
   }
 }
 
+function readJsonObject(path: string, what: string): Record<string, unknown> {
+  const json = readJson(path, what);
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new InvalidInputError(`${what}: ${path} must hold a JSON object`);
+  return json as Record<string, unknown>;
+}
+
 function tokenContent(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (typeof value === 'object' && value !== null && typeof (value as { content?: unknown }).content === 'string') {
@@ -269,12 +275,12 @@ export function loadTokenizerSync(path: string): WasmTokenizer {
   const { tokenizerPath, folder } = resolvePaths(path);
   const json = readJson(tokenizerPath, 'tokenizer.json');
   const configPath = join(folder, 'tokenizer_config.json');
-  const config = existsSync(configPath) ? (readJson(configPath, 'tokenizer_config.json') as TokenizerConfig) : {};
+  const config = existsSync(configPath) ? (readJsonObject(configPath, 'tokenizer_config.json') as TokenizerConfig) : {};
   const generationPath = join(folder, 'generation_config.json');
   let generationEos: number[] = [];
   if (existsSync(generationPath)) {
-    const value = (readJson(generationPath, 'generation_config.json') as { eos_token_id?: unknown }).eos_token_id;
-    generationEos = (Array.isArray(value) ? value : [value]).filter((id): id is number => typeof id === 'number');
+    const value = readJsonObject(generationPath, 'generation_config.json').eos_token_id;
+    generationEos = (Array.isArray(value) ? value : [value]).filter((id): id is number => Number.isInteger(id) && id >= 0);
   }
   return new WasmTokenizer(json, config, generationEos);
 }
