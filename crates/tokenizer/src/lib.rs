@@ -6,6 +6,7 @@ pub mod added;
 pub mod bpe;
 pub mod config;
 pub mod decoder;
+pub mod deepseek;
 pub mod hash;
 pub mod normalizer;
 pub mod pretokenizer;

@@ -1,7 +1,8 @@
-// Pre-tokenizers of tokenizer.json. The three regexes that real byte-level files use (GPT-2's, Llama 3's and
-// Qwen 2's) are hand-written scanners with the exact backtracking semantics of Oniguruma, including the
-// `\s+(?!\S)` lookahead; the other pre-tokenizers (Metaspace, Digits, Punctuation, Whitespace, literal Split)
-// work on owned pieces.
+// Pre-tokenizers of tokenizer.json. The regexes that real byte-level files use (GPT-2's, Llama 3's and Qwen 2's
+// here, DeepSeek-V3's three in deepseek.rs) are hand-written scanners with the exact backtracking semantics of
+// Oniguruma, including the `\s+(?!\S)` lookahead; the other pre-tokenizers (Metaspace, Digits, Punctuation,
+// Whitespace, literal Split) work on owned pieces.
+use crate::deepseek::DeepSeekRegex;
 use crate::unicode::{class, decode_at, is_white_space, previous_char_start, LETTER, NUMBER, PUNCTUATION, WHITE_SPACE};
 
 #[derive(Clone, Copy, PartialEq)]
@@ -30,6 +31,8 @@ pub enum PrependScheme {
 
 pub enum SplitPattern {
     Regex(KnownRegex),
+    /// One of DeepSeek-V3's three Split regexes, scanned by hand.
+    DeepSeek(DeepSeekRegex),
     /// Any other regex, run by the backtracking engine.
     General(crate::regex::Regex),
     Literal(String),
@@ -219,7 +222,12 @@ fn llama3_match(bytes: &[u8], start: usize, max_digits: usize) -> usize {
         }
         return end;
     }
-    // White space: `\s*[\r\n]+` ends after the run's last line break; else `\s+(?!\S)|\s+`.
+    white_space_match(bytes, start)
+}
+
+/// `\s*[\r\n]+|\s+(?!\S)|\s+` from a white-space character at `start`: after the run's last line break if it has
+/// one, else as `white_space_tail`.
+pub(crate) fn white_space_match(bytes: &[u8], start: usize) -> usize {
     let mut end = start;
     let mut after_line_break = None;
     while end < bytes.len() {
@@ -341,24 +349,64 @@ fn char_spans(text: &str, predicate: impl Fn(char) -> bool) -> Vec<(usize, usize
     spans
 }
 
-fn literal_spans(text: &str, literal: &str) -> Vec<(usize, usize, bool)> {
-    let mut spans = Vec::new();
-    if literal.is_empty() {
-        spans.push((0, text.len(), false));
-        return spans;
-    }
-    let mut gap_start = 0;
-    for (index, _) in text.match_indices(literal) {
-        if gap_start < index {
-            spans.push((gap_start, index, false));
+impl SplitPattern {
+    /// Every match in `text`, left to right, as (start, end).
+    pub fn for_each_match(&self, text: &str, mut each: impl FnMut(usize, usize)) {
+        match self {
+            SplitPattern::Regex(regex) => regex.for_each_match(text, each),
+            SplitPattern::DeepSeek(regex) => regex.for_each_match(text, each),
+            SplitPattern::General(regex) => regex.find_iter(text, each),
+            SplitPattern::Literal(literal) => {
+                if !literal.is_empty() {
+                    for (start, _) in text.match_indices(literal.as_str()) {
+                        each(start, start + literal.len());
+                    }
+                }
+            }
         }
-        spans.push((index, index + literal.len(), true));
-        gap_start = index + literal.len();
     }
-    if gap_start < text.len() {
-        spans.push((gap_start, text.len(), false));
+
+    /// The matches and the gaps between them, covering `text`.
+    fn spans(&self, text: &str) -> Vec<(usize, usize, bool)> {
+        let mut spans = Vec::new();
+        let mut previous = 0;
+        self.for_each_match(text, |start, end| {
+            if previous != start {
+                spans.push((previous, start, false));
+            }
+            spans.push((start, end, true));
+            previous = end;
+        });
+        if previous != text.len() {
+            spans.push((previous, text.len(), false));
+        }
+        spans
     }
-    spans
+}
+
+/// Runs a chain of Isolated splits (each piece of one split is split by the next) and calls `each` with every
+/// non-empty final piece, in order, without building the intermediate strings.
+pub fn split_isolated(steps: &[PreTokenizer], text: &str, each: &mut dyn FnMut(&[u8])) {
+    let (pattern, rest) = match steps.split_first() {
+        Some((PreTokenizer::Split { pattern, .. }, rest)) => (pattern, rest),
+        _ => {
+            each(text.as_bytes());
+            return;
+        }
+    };
+    let mut previous = 0;
+    pattern.for_each_match(text, |start, end| {
+        if previous < start {
+            split_isolated(rest, &text[previous..start], each);
+        }
+        if start < end {
+            split_isolated(rest, &text[start..end], each);
+        }
+        previous = end;
+    });
+    if previous < text.len() {
+        split_isolated(rest, &text[previous..], each);
+    }
 }
 
 fn regex_spans(text: &str, regex: KnownRegex) -> Vec<(usize, usize, bool)> {
@@ -417,26 +465,7 @@ impl PreTokenizer {
                     behavior,
                     invert,
                 } => {
-                    let spans = match pattern {
-                        SplitPattern::Regex(regex) => regex_spans(&piece, *regex),
-                        SplitPattern::General(regex) => {
-                            let mut spans = Vec::new();
-                            let mut previous = 0;
-                            regex.find_iter(&piece, |start, end| {
-                                if previous != start {
-                                    spans.push((previous, start, false));
-                                }
-                                spans.push((start, end, true));
-                                previous = end;
-                            });
-                            if previous != piece.len() {
-                                spans.push((previous, piece.len(), false));
-                            }
-                            spans
-                        }
-                        SplitPattern::Literal(literal) => literal_spans(&piece, literal),
-                    };
-                    split_spans(&piece, &spans, *behavior, *invert, &mut out);
+                    split_spans(&piece, &pattern.spans(&piece), *behavior, *invert, &mut out);
                 }
                 PreTokenizer::ByteLevel {
                     add_prefix_space,

@@ -1,41 +1,41 @@
-// A small backtracking regex engine for Split patterns other than the three hand-written scanners (GPT-4o- and
-// DeepSeek-style files): Oniguruma's leftmost-first semantics over alternation, groups, (?i:...) on literals,
+// A small backtracking regex engine for Split patterns other than the hand-written scanners (GPT-4o-style files,
+// and any file's own regexes): Oniguruma's leftmost-first semantics over alternation, groups, (?i:...) on literals,
 // classes with \p{..} general categories, \s \d \w, greedy and lazy quantifiers and lookahead. Anything else is
 // refused with the reason, so a pattern either splits exactly as Hugging Face's Oniguruma does or is not loaded.
 use crate::unicode::{decode_at, is_white_space};
 use crate::unicode_tables::{CASE_FOLDING, CATEGORY_RANGES};
 
 /// General category indexes, as generated (0 is unassigned).
-const LU: u32 = 1;
-const LL: u32 = 2;
-const LT: u32 = 3;
-const LM: u32 = 4;
-const LO: u32 = 5;
-const MN: u32 = 6;
-const MC: u32 = 7;
-const ME: u32 = 8;
-const ND: u32 = 9;
-const NL: u32 = 10;
-const NO: u32 = 11;
-const PC: u32 = 12;
-const PD: u32 = 13;
-const PS: u32 = 14;
-const PE: u32 = 15;
-const PI: u32 = 16;
-const PF: u32 = 17;
-const PO: u32 = 18;
-const SM: u32 = 19;
-const SC: u32 = 20;
-const SK: u32 = 21;
-const SO: u32 = 22;
-const ZS: u32 = 23;
-const ZL: u32 = 24;
-const ZP: u32 = 25;
-const CC: u32 = 26;
-const CF: u32 = 27;
-const CS: u32 = 28;
-const CO: u32 = 29;
-const CN: u32 = 0;
+pub(crate) const LU: u32 = 1;
+pub(crate) const LL: u32 = 2;
+pub(crate) const LT: u32 = 3;
+pub(crate) const LM: u32 = 4;
+pub(crate) const LO: u32 = 5;
+pub(crate) const MN: u32 = 6;
+pub(crate) const MC: u32 = 7;
+pub(crate) const ME: u32 = 8;
+pub(crate) const ND: u32 = 9;
+pub(crate) const NL: u32 = 10;
+pub(crate) const NO: u32 = 11;
+pub(crate) const PC: u32 = 12;
+pub(crate) const PD: u32 = 13;
+pub(crate) const PS: u32 = 14;
+pub(crate) const PE: u32 = 15;
+pub(crate) const PI: u32 = 16;
+pub(crate) const PF: u32 = 17;
+pub(crate) const PO: u32 = 18;
+pub(crate) const SM: u32 = 19;
+pub(crate) const SC: u32 = 20;
+pub(crate) const SK: u32 = 21;
+pub(crate) const SO: u32 = 22;
+pub(crate) const ZS: u32 = 23;
+pub(crate) const ZL: u32 = 24;
+pub(crate) const ZP: u32 = 25;
+pub(crate) const CC: u32 = 26;
+pub(crate) const CF: u32 = 27;
+pub(crate) const CS: u32 = 28;
+pub(crate) const CO: u32 = 29;
+pub(crate) const CN: u32 = 0;
 
 fn bits(categories: &[u32]) -> u32 {
     categories.iter().fold(0, |mask, &category| mask | (1 << category))
@@ -87,7 +87,7 @@ fn category_mask(name: &str) -> Option<u32> {
 static mut CATEGORY_BMP: [u8; 0x10000] = [0; 0x10000];
 static mut CATEGORY_READY: bool = false;
 
-fn init_categories() {
+pub(crate) fn init_categories() {
     unsafe {
         if CATEGORY_READY {
             return;
@@ -104,7 +104,7 @@ fn init_categories() {
     }
 }
 
-fn category(code: u32) -> u32 {
+pub(crate) fn category(code: u32) -> u32 {
     if code < 0x10000 {
         return unsafe { CATEGORY_BMP[code as usize] } as u32;
     }

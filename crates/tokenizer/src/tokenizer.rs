@@ -4,9 +4,10 @@ use crate::added::{AddedMatcher, AddedToken, Piece};
 use crate::bpe::{byte_level_to_bytes, char_to_byte_map, BpeModel, BpeOptions};
 use crate::config::Reader;
 use crate::decoder::{byte_level_bytes, Decoder};
+use crate::deepseek::DeepSeekRegex;
 use crate::hash::{new_map, FxHashMap};
 use crate::normalizer::{normalize_all, Normalizer};
-use crate::pretokenizer::{Behavior, KnownRegex, PreTokenizer, PrependScheme, SplitPattern};
+use crate::pretokenizer::{split_isolated, Behavior, KnownRegex, PreTokenizer, PrependScheme, SplitPattern};
 
 pub struct Tokenizer {
     normalizers: Vec<Normalizer>,
@@ -16,6 +17,9 @@ pub struct Tokenizer {
     /// Set when pre-tokenization is one Split on the general engine whose pieces are its matches and/or the gaps
     /// between them (Isolated, or Removed): (index of that Split, keep matches, keep gaps).
     fast_general: Option<(usize, bool, bool)>,
+    /// Set when pre-tokenization is a chain of Isolated Splits (DeepSeek-V3's three): how many; their pieces go
+    /// straight to the model.
+    fast_chain: Option<usize>,
     model: BpeModel,
     added: Vec<AddedToken>,
     added_by_id: FxHashMap<u32, usize>,
@@ -101,6 +105,9 @@ impl Tokenizer {
                             max_digits: reader.u32()? as usize,
                         }),
                         3 => SplitPattern::General(read_regex(&mut reader)?),
+                        4 => SplitPattern::DeepSeek(DeepSeekRegex::new(DeepSeekRegex::Numbers)),
+                        5 => SplitPattern::DeepSeek(DeepSeekRegex::new(DeepSeekRegex::HanKana)),
+                        6 => SplitPattern::DeepSeek(DeepSeekRegex::new(DeepSeekRegex::Words)),
                         kind => return Err(format!("unknown split pattern kind {}", kind)),
                     };
                     PreTokenizer::Split {
@@ -292,6 +299,16 @@ impl Tokenizer {
             },
             _ => None,
         };
+        let isolated = |step: &&PreTokenizer| {
+            matches!(
+                step,
+                PreTokenizer::Split {
+                    behavior: Behavior::Isolated,
+                    ..
+                }
+            )
+        };
+        let fast_chain = core.iter().all(isolated).then_some(core.len());
         let decode_bytes = if decoders.len() == 1 && matches!(decoders[0], Decoder::ByteLevel) {
             let mut table = vec![Vec::new(); vocab_size as usize];
             for (id, token) in model_tokens.iter().enumerate() {
@@ -311,6 +328,7 @@ impl Tokenizer {
             pre_tokenizers,
             fast_regex,
             fast_general,
+            fast_chain,
             model,
             added,
             added_by_id,
@@ -405,8 +423,11 @@ impl Tokenizer {
             }
             return;
         }
-        if self.pre_tokenizers.is_empty() {
-            self.model.tokenize(text.as_bytes(), out);
+        if let Some(count) = self.fast_chain {
+            let model = &mut self.model;
+            split_isolated(&self.pre_tokenizers[..count], text, &mut |piece| {
+                model.tokenize(piece, out)
+            });
             return;
         }
         let mut pieces = vec![text.to_string()];

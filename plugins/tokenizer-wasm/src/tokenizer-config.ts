@@ -10,6 +10,11 @@ const knownRegexes: Record<string, { kind: number; maxDigits?: number; name: str
     { kind: 2, maxDigits: 3, name: 'Llama 3' },
   "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+":
     { kind: 2, maxDigits: 1, name: 'Qwen 2' },
+  // DeepSeek-V3's three Split regexes, one after another in its Sequence.
+  '\\p{N}{1,3}': { kind: 4, name: 'DeepSeek-V3 numbers' },
+  '[\u4e00-\u9fa5\u3040-\u309f\u30a0-\u30ff]+': { kind: 5, name: 'DeepSeek-V3 Han and kana' },
+  "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+":
+    { kind: 6, name: 'DeepSeek-V3 words' },
 };
 
 const behaviors = ['Removed', 'Isolated', 'MergedWithPrevious', 'MergedWithNext', 'Contiguous'];
