@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One-command setup for LSP on Debian 12: system packages, Bun, JavaScript dependencies, wasm crates, packages.
 # Idempotent and quiet: each step checks whether it is already done, and prints only when something is wrong.
-# `scripts/setup.sh --with-references` also installs what the benchmarks compare against (numpy on OpenBLAS and
-# PyTorch from Debian).
+# `scripts/setup.sh --with-references` also installs what the benchmarks compare against: numpy on OpenBLAS and
+# PyTorch from Debian, and a Python environment with TRL (.venv-references) where pip can reach a package index.
 set -euo pipefail
 
 with_references=0
@@ -42,10 +42,11 @@ as_root() {
 # Debian's Rust builds wasm32-unknown-unknown (the rustup toolchain here has no wasm32 target);
 # libvulkan1 and Mesa's lavapipe from bookworm-backports give WebGPU a CPU adapter (bookworm's Mesa 22 is refused by Dawn).
 # librust-unicode-normalization-dev: the tokenizer crate's NFC/NFKC normalizers (crates.io is unreachable).
-apt_packages=(rustc cargo libstd-rust-dev-wasm32 lld libvulkan1 librust-unicode-normalization-dev)
+# libopenblas0-pthread: the CPU backend's matrix products run on OpenBLAS through bun:ffi when it is installed.
+apt_packages=(rustc cargo libstd-rust-dev-wasm32 lld libvulkan1 librust-unicode-normalization-dev libopenblas0-pthread)
 if [ "$with_references" = 1 ]; then
   # numpy must find OpenBLAS (else it falls back to the reference BLAS at a few GFLOP/s); torch is the model reference.
-  apt_packages+=(python3-numpy libopenblas0-pthread python3-torch)
+  apt_packages+=(python3-numpy python3-torch python3-venv)
 fi
 missing=()
 for package in "${apt_packages[@]}"; do
@@ -93,3 +94,23 @@ fi
 
 # --- Crates (wasm32) and packages, through turbo's cache ----------------------------------------------
 run_quiet "build (bun run build)" bun run build
+
+# --- References: TRL for bench:selfplay, in its own Python environment ----------------------------------
+# Debian has no TRL, and TRL needs a newer torch than Debian's, so it lives in .venv-references. A pip whose
+# configured indexes are local folders (file://) is pointed at them alone: trying an unreachable public index
+# first costs minutes per package. Without any index the benchmark says TRL was skipped and why.
+if [ "$with_references" = 1 ] && ! .venv-references/bin/python -c 'import trl' >/dev/null 2>&1; then
+  python="$(command -v python3)"
+  index_args=()
+  read -r -a extra_indexes <<<"$("$python" -m pip config get global.extra-index-url 2>/dev/null || true)"
+  if [ "${#extra_indexes[@]}" -gt 0 ] && [[ "${extra_indexes[0]}" == file://* ]]; then
+    index_args=(--index-url "${extra_indexes[0]}")
+    for index in "${extra_indexes[@]:1}"; do index_args+=(--extra-index-url "$index"); done
+  fi
+  if "$python" -m venv .venv-references >"$log" 2>&1 &&
+    .venv-references/bin/pip install -q "${index_args[@]}" torch trl transformers accelerate datasets >"$log" 2>&1; then
+    :
+  else
+    echo "setup: TRL could not be installed into .venv-references (pip: $(tail -n 1 "$log")); bench:selfplay will skip TRL" >&2
+  fi
+fi

@@ -4,7 +4,7 @@ import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DeviceV1 } from '@lsp/core';
-import { createWasmDevice } from '@lsp/backend-wasm';
+import { chooseMatmulPath, createWasmDevice } from '@lsp/backend-wasm';
 import { createOracleDevice } from '@lsp/oracle';
 import { loadModel } from './model-folder';
 
@@ -38,8 +38,12 @@ const toFloat32Reference = 1e-5;
 // The CPU backend computes in float32 (transformers' own precision), so it is held to the float32 bound against both.
 const backends: { name: string; open: () => Promise<DeviceV1>; toFloat64: number; toFloat32: number }[] = [
   { name: 'oracle', open: async () => createOracleDevice(), toFloat64: toFloat64Reference, toFloat32: toFloat32Reference },
-  { name: 'wasm', open: () => createWasmDevice({ threads: 2 }), toFloat64: toFloat32Reference, toFloat32: toFloat32Reference },
+  { name: 'wasm', open: () => createWasmDevice({ threads: 2, blas: false }), toFloat64: toFloat32Reference, toFloat32: toFloat32Reference },
 ];
+// Both CPU paths: the products on OpenBLAS too, where it is installed (scripts/setup.sh installs it).
+if (chooseMatmulPath(undefined).blas) {
+  backends.push({ name: 'wasm, matmul on OpenBLAS', open: () => createWasmDevice({ threads: 2, blas: true }), toFloat64: toFloat32Reference, toFloat32: toFloat32Reference });
+}
 
 for (const backend of backends) {
   describe(`token log-probabilities match transformers (${backend.name})`, () => {

@@ -1,11 +1,12 @@
 // `bun run bench:cpu`: CPU throughput of the wasm backend next to the reference measured in the same run.
-// Part (a): f32 matmul GFLOP/s of @lsp/backend-wasm and of numpy on OpenBLAS, at equal thread counts; parts (b)
+// Part (a): f32 matmul GFLOP/s of @lsp/backend-wasm, on each of its paths (OpenBLAS through bun:ffi when found,
+// and the wasm kernels), and of numpy on OpenBLAS, at equal thread counts; parts (b)
 // and (c): training and generation tokens/s of the Llama model next to PyTorch (packages/model/bench).
 // A script, not a test: it prints figures and asserts nothing.
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createRandom, randomFloats } from '@lsp/oracle';
-import { createWasmDevice } from '../src/index';
+import { chooseMatmulPath, createWasmDevice } from '../src/index';
 
 const sizes = [256, 1024, 2048];
 const threadCounts = [1, 2];
@@ -84,8 +85,8 @@ async function measureNumpy(threads: number): Promise<NumpyResult | string> {
 
 // --- (a) matmul ------------------------------------------------------------------------------------------------
 
-async function measureWasm(threads: number): Promise<Record<number, Rate>> {
-  const device = await createWasmDevice({ threads });
+async function measureWasm(threads: number, blas: boolean): Promise<Record<number, Rate>> {
+  const device = await createWasmDevice({ threads, blas });
   const result: Record<number, Rate> = {};
   for (const n of sizes) {
     const random = createRandom(n);
@@ -123,14 +124,21 @@ async function matmulSection(): Promise<void> {
   console.log(`    median: of the products timed one by one (each waited for), over ${secondsPerFigure} s; mean: over the whole ${secondsPerFigure} s\n`);
   const rows: string[][] = [];
   const notes = new Set<string>();
+  // Both CPU paths of the backend: products on OpenBLAS through bun:ffi (when it is found) and on the wasm kernels.
+  const { blas, matmulPath } = chooseMatmulPath(undefined);
+  const paths = blas ? [true, false] : [false];
+  notes.add(`backend paths: ${blas ? matmulPath : `${matmulPath}; only the wasm kernels are measured`}`);
   for (const threads of threadCounts) {
-    const wasm: Record<number, Rate> = {};
+    const ours: Record<string, Record<number, Rate>> = { blas: {}, wasm: {} };
     const reference: Record<number, Rate> = {};
     let failure: string | undefined;
     let about = '';
     for (let round = 0; round < rounds; round++) {
-      const w = await measureWasm(threads);
-      for (const n of sizes) wasm[n] = best(wasm[n], w[n]!);
+      for (const path of paths) {
+        const measured = await measureWasm(threads, path);
+        const figures = ours[path ? 'blas' : 'wasm']!;
+        for (const n of sizes) figures[n] = best(figures[n], measured[n]!);
+      }
       const numpy = await measureNumpy(threads);
       if (typeof numpy === 'string') {
         failure = numpy;
@@ -140,21 +148,24 @@ async function matmulSection(): Promise<void> {
       for (const n of sizes) reference[n] = best(reference[n], numpy.gflops[String(n)]!);
     }
     notes.add(failure ?? about);
-    for (const n of sizes) {
-      const [ours, theirs] = [wasm[n]!, failure ? undefined : reference[n]];
-      rows.push([
-        String(n), String(threads), format(ours.median), format(ours.mean), format(theirs?.median), format(theirs?.mean),
-        theirs ? `${format(ours.median / theirs.median, 2)}x` : '-', theirs ? `${format(ours.mean / theirs.mean, 2)}x` : '-',
-      ]);
+    for (const path of paths) {
+      for (const n of sizes) {
+        const [mine, theirs] = [ours[path ? 'blas' : 'wasm']![n]!, failure ? undefined : reference[n]];
+        rows.push([
+          String(n), String(threads), path ? 'OpenBLAS (ffi)' : 'wasm kernels', format(mine.median), format(mine.mean),
+          format(theirs?.median), format(theirs?.mean),
+          theirs ? `${format(mine.median / theirs.median, 2)}x` : '-', theirs ? `${format(mine.mean / theirs.mean, 2)}x` : '-',
+        ]);
+      }
     }
   }
-  console.log(table(['n', 'threads', 'wasm median', 'mean', 'numpy/OpenBLAS median', 'mean', 'ratio (median)', '(mean)'], rows));
+  console.log(table(['n', 'threads', 'backend path', 'median', 'mean', 'numpy/OpenBLAS median', 'mean', 'ratio (median)', '(mean)'], rows));
   console.log('');
   for (const note of notes) console.log(`reference: ${note}`);
   if ([...notes].some((note) => note.includes('missing') || note.includes('not installed'))) {
     console.log('to compare against OpenBLAS: apt-get install python3-numpy libopenblas0-pthread (or scripts/setup.sh --with-references)');
   }
-  console.log(`OPENBLAS_NUM_THREADS was set to each row's thread count; wasm used that many kernel workers.`);
+  console.log("numpy: OPENBLAS_NUM_THREADS was set to each row's thread count; the backend used that many kernel workers (on the OpenBLAS path each calls it single-threaded on its share).");
   console.log('Stalls of this machine (up to about 10 ms, in plain JavaScript loops too) weigh on the means; the medians leave them out.');
 }
 

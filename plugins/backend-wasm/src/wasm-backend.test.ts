@@ -2,7 +2,7 @@
 // that never keep the process alive.
 import { describe, expect, test } from 'bun:test';
 import { componentShapes, pluginHeaderShape } from '@lsp/core';
-import { backendWasm } from './wasm-backend';
+import { backendWasm, createWasmBackend } from './wasm-backend';
 
 describe('backendWasm plugin', () => {
   const plugin = backendWasm({ threads: 2 });
@@ -23,11 +23,14 @@ describe('backendWasm plugin', () => {
     expect(facts.threads).toBe(2);
     expect(facts.simd128).toBe(true);
     expect(facts.sharedMemory).toBe(true);
+    expect(String(facts.matmul)).toMatch(/^(OpenBLAS through bun:ffi|wasm kernels)/);
+    const off = await createWasmBackend({ blas: false }).describe!();
+    expect(off.matmul).toStartWith('wasm kernels (OpenBLAS turned off)');
   });
 
   test('creates a working device with the configured threads', async () => {
-    const device = await backend.createDevice({ threads: 1 });
-    expect(device.info.description).toBe('wasm-simd128 (1 thread)');
+    const device = await backend.createDevice({ threads: 1, blas: false });
+    expect(device.info.description).toBe('wasm-simd128 (1 thread), matmul on wasm');
     const x = device.upload(Float32Array.from([1, -2, 3]), [3]);
     device.scale(x, 2, x);
     expect(Array.from((await device.read(x)) as Float32Array)).toEqual([2, -4, 6]);

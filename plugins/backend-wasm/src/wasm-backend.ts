@@ -1,6 +1,6 @@
 // The plugin: `backendWasm()` contributes the 'wasm' backend (CPU, SIMD128, one worker per core).
 import type { BackendAvailability, BackendV1, PluginV1 } from '@lsp/core';
-import { createWasmDevice, defaultThreadCount, type WasmDeviceOptions } from './wasm-device';
+import { chooseMatmulPath, createWasmDevice, defaultThreadCount, type WasmDeviceOptions } from './wasm-device';
 import { kernelModulePath } from './wasm-pool';
 
 export const packageName = '@lsp/backend-wasm';
@@ -26,6 +26,16 @@ function sharedMemorySupported(): boolean {
     return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   } catch {
     return false;
+  }
+}
+
+/** Which path products take and why; the wasm kernels' own shape when they run them. */
+function matmulDescription(blas: WasmDeviceOptions['blas']): string {
+  try {
+    const { blas: library, matmulPath } = chooseMatmulPath(blas);
+    return library ? matmulPath : `${matmulPath}: packed panels, 4 x 12 register-blocked micro-kernel, rows split across workers`;
+  } catch (error) {
+    return (error as Error).message;
   }
 }
 
@@ -61,7 +71,7 @@ export function createWasmBackend(defaults: WasmDeviceOptions = {}): BackendV1 {
         sharedMemory: sharedMemorySupported(),
         module: kernelModulePath(),
         runtime: `Bun ${Bun.version}`,
-        matmul: 'packed panels, 4 x 12 register-blocked micro-kernel, rows split across workers',
+        matmul: matmulDescription(defaults.blas),
       };
     },
   };

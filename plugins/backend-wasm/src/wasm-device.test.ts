@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { DeviceV1, SamplingKernelOptions } from '@lsp/core';
 import { compareWithOracle, createRandom, float32Tolerance, type KernelCase, kernelCases, randomFloats } from '@lsp/oracle';
+import { findBlas } from './wasm-blas';
 import { createWasmDevice, type WasmDevice, type WasmTensor } from './wasm-device';
 import { KernelFailure } from './wasm-pool';
 
@@ -12,18 +13,26 @@ let dual: WasmDevice;
 let helped: WasmDevice;
 let polled: WasmDevice;
 
+/** The CPU paths: products on the wasm kernels, and on OpenBLAS where it is installed (setup.sh installs it). */
+const blasFound = 'symbols' in findBlas();
+const paths = [{ name: 'wasm matmul', blas: false }, { name: 'OpenBLAS matmul', blas: true }] as const;
+const devicesOf = new Map<string, { single: WasmDevice; dual: WasmDevice; helped: WasmDevice; polled: WasmDevice }>();
+
 beforeAll(async () => {
-  single = await createWasmDevice({ threads: 1 });
-  dual = await createWasmDevice({ threads: 2 });
-  helped = await createWasmDevice({ threads: 2, hostRunsUnits: true });
-  polled = await createWasmDevice({ threads: 2, hostRunsUnits: false });
+  for (const path of paths) {
+    if (path.blas && !blasFound) continue;
+    devicesOf.set(path.name, {
+      single: await createWasmDevice({ threads: 1, blas: path.blas }),
+      dual: await createWasmDevice({ threads: 2, blas: path.blas }),
+      helped: await createWasmDevice({ threads: 2, hostRunsUnits: true, blas: path.blas }),
+      polled: await createWasmDevice({ threads: 2, hostRunsUnits: false, blas: path.blas }),
+    });
+  }
+  ({ single, dual, helped, polled } = devicesOf.get('wasm matmul')!);
 });
 
 afterAll(() => {
-  single.dispose();
-  helped.dispose();
-  polled.dispose();
-  dual.dispose();
+  for (const devices of devicesOf.values()) for (const device of Object.values(devices)) device.dispose();
 });
 
 async function floats(device: DeviceV1, tensor: Parameters<DeviceV1['read']>[0]): Promise<Float32Array> {
@@ -205,36 +214,40 @@ function randomShapeCases(seed: number): KernelCase[] {
 const oracleCases = kernelCases(1);
 const randomCases = [...randomShapeCases(11), ...randomShapeCases(12)];
 
-describe('wasm device against the oracle', () => {
-  for (const [label, cases] of [['standard', oracleCases], ['random shapes', randomCases]] as const) {
-    for (const kernelCase of cases) {
-      test(`${label}: ${kernelCase.name}`, async () => {
-        for (const device of [single, dual]) {
-          const comparison = await compareWithOracle(device, kernelCase, float32Tolerance);
-          expect(comparison.summary).toBe('');
-          expect(comparison.passed).toBe(true);
-        }
-      });
-    }
-  }
-});
-
-describe('one and two workers agree bit for bit', () => {
-  test.each([['two workers', () => dual], ['the host running units too', () => helped], ['the host polling', () => polled]])('every case, %s', async (_, other) => {
-    for (const kernelCase of [...oracleCases, ...randomCases]) {
-      const [one, two] = [await kernelCase.run(single), await kernelCase.run(other())];
-      for (const [output, values] of Object.entries(one)) {
-        const other = two[output]!;
-        const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
-        const otherBits = new Uint32Array(other.buffer, other.byteOffset, other.length);
-        expect(`${kernelCase.name}/${output}: ${otherBits.length}`).toBe(`${kernelCase.name}/${output}: ${bits.length}`);
-        let differing = 0;
-        for (let i = 0; i < bits.length; i++) if (bits[i] !== otherBits[i]) differing++;
-        expect(`${kernelCase.name}/${output}: ${differing} differ`).toBe(`${kernelCase.name}/${output}: 0 differ`);
+for (const path of paths) {
+  describe(`wasm device against the oracle, ${path.name}`, () => {
+    for (const [label, cases] of [['standard', oracleCases], ['random shapes', randomCases]] as const) {
+      for (const kernelCase of cases) {
+        test.skipIf(path.blas && !blasFound)(`${label}: ${kernelCase.name}`, async () => {
+          const { single, dual } = devicesOf.get(path.name)!;
+          for (const device of [single, dual]) {
+            const comparison = await compareWithOracle(device, kernelCase, float32Tolerance);
+            expect(comparison.summary).toBe('');
+            expect(comparison.passed).toBe(true);
+          }
+        });
       }
     }
   });
-});
+
+  describe(`one and two workers agree bit for bit, ${path.name}`, () => {
+    test.skipIf(path.blas && !blasFound).each([['two workers', 'dual'], ['the host running units too', 'helped'], ['the host polling', 'polled']] as const)('every case, %s', async (_, name) => {
+      const devices = devicesOf.get(path.name)!;
+      for (const kernelCase of [...oracleCases, ...randomCases]) {
+        const [one, two] = [await kernelCase.run(devices.single), await kernelCase.run(devices[name])];
+        for (const [output, values] of Object.entries(one)) {
+          const other = two[output]!;
+          const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+          const otherBits = new Uint32Array(other.buffer, other.byteOffset, other.length);
+          expect(`${kernelCase.name}/${output}: ${otherBits.length}`).toBe(`${kernelCase.name}/${output}: ${bits.length}`);
+          let differing = 0;
+          for (let i = 0; i < bits.length; i++) if (bits[i] !== otherBits[i]) differing++;
+          expect(`${kernelCase.name}/${output}: ${differing} differ`).toBe(`${kernelCase.name}/${output}: 0 differ`);
+        }
+      }
+    });
+  });
+}
 
 describe('memory semantics', () => {
   test('write is ordered after queued kernels that read the tensor', async () => {

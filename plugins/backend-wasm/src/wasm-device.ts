@@ -1,9 +1,11 @@
 // The DeviceV1 of the wasm backend: tensors are blocks of the shared memory, kernels are commands in the ring
 // that the worker pool runs in call order. Shapes are checked here, before anything is enqueued.
+import { InvalidInputError } from '@lsp/core';
 import type {
   AdamWOptions, AttentionOptions, DeviceInfo, DeviceV1, DType, MatmulOptions, SamplingKernelOptions, Tensor,
 } from '@lsp/core';
 import { availableParallelism } from 'node:os';
+import { type BlasLibrary, blasSplit, findBlas } from './wasm-blas';
 import { floatBits, KernelPool } from './wasm-pool';
 import { MatmulFlag, matmulTile, Opcode, sumOfSquaresChunk } from './wasm-protocol';
 
@@ -19,6 +21,12 @@ export interface WasmDeviceOptions {
    * OpenBLAS's calling thread computes), instead of polling. Default: when the workers take every core.
    */
   hostRunsUnits?: boolean;
+  /**
+   * Matrix products on OpenBLAS through bun:ffi (wasm-blas.ts): true to require it, false for the wasm kernels,
+   * a path to open that library. Default: OpenBLAS when it is found, else wasm; LSP_BLAS=off or LSP_BLAS=PATH
+   * in the environment sets the default.
+   */
+  blas?: boolean | string;
 }
 
 const defaultScratchBytes = 8 << 20;
@@ -95,10 +103,16 @@ export class WasmDevice implements DeviceV1 {
   /** Whether the block most recently allocated was known to hold zeros. */
   private lastBlockZeroed = false;
 
-  constructor(pool: KernelPool) {
+  /** OpenBLAS when products run on it, else undefined; `matmulPath` says which and why in words. */
+  readonly blas: BlasLibrary | undefined;
+  readonly matmulPath: string;
+
+  constructor(pool: KernelPool, blas: BlasLibrary | undefined, matmulPath: string) {
     this.pool = pool;
+    this.blas = blas;
+    this.matmulPath = matmulPath;
     this.info = {
-      description: `wasm-simd128 (${pool.threads} thread${pool.threads === 1 ? '' : 's'})`,
+      description: `wasm-simd128 (${pool.threads} thread${pool.threads === 1 ? '' : 's'}), matmul on ${blas ? 'OpenBLAS' : 'wasm'}`,
       kind: 'cpu',
       storageTypes: ['f32', 'f16', 'bf16', 'i32'],
     };
@@ -269,6 +283,14 @@ export class WasmDevice implements DeviceV1 {
     if (batch * m * n === 0) return;
     const flags = (options.transposeA ? MatmulFlag.transposeA : 0) | (options.transposeB ? MatmulFlag.transposeB : 0) |
       (options.broadcastB ? MatmulFlag.broadcastB : 0) | (options.accumulate ? MatmulFlag.accumulate : 0);
+    if (this.blas && k > 0) {
+      const split = blasSplit(m, n, k, batch);
+      this.pool.enqueue([
+        Opcode.blasMatmul, left.offset, right.offset, result.offset, m, n, k, flags, batch, floatBits(options.alpha ?? 1),
+        split.byRows ? 1 : 0, split.block,
+      ], split.units);
+      return;
+    }
     const words = [Opcode.matmul, left.offset, right.offset, result.offset, m, n, k, flags, batch, floatBits(options.alpha ?? 1)];
     const dot = options.transposeB && !options.transposeA && m < matmulTile.dotRows;
     if (batch === 1 && !dot && k > 0 && m * n * k >= sharedPackingWork && this.pool.threads > 1) {
@@ -603,12 +625,29 @@ export function defaultThreadCount(): number {
 export async function createWasmDevice(options: WasmDeviceOptions = {}): Promise<WasmDevice> {
   const threads = options.threads ?? defaultThreadCount();
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`wasm device: threads must be a positive integer, got ${threads}`);
+  const { blas, matmulPath } = chooseMatmulPath(options.blas);
   const pool = await KernelPool.create({
     threads,
     scratchBytes: options.scratchBytes ?? defaultScratchBytes,
     stackBytes,
     initialBytes: options.initialBytes ?? 64 << 20,
     hostRunsUnits: options.hostRunsUnits ?? threads >= defaultThreadCount(),
+    ...(blas ? { blas } : {}),
   });
-  return new WasmDevice(pool);
+  return new WasmDevice(pool, blas, matmulPath);
+}
+
+/** OpenBLAS or the wasm kernels for products, from the option (or LSP_BLAS), with the reason in words. */
+export function chooseMatmulPath(setting: boolean | string | undefined): { blas: BlasLibrary | undefined; matmulPath: string } {
+  const environment = process.env.LSP_BLAS;
+  const choice = setting ?? (environment === undefined || environment === '' || environment === 'auto' ? undefined : environment === 'off' ? false : environment);
+  if (choice === false) return { blas: undefined, matmulPath: 'wasm kernels (OpenBLAS turned off)' };
+  const found = findBlas(typeof choice === 'string' ? choice : undefined);
+  if ('symbols' in found) return { blas: found, matmulPath: `OpenBLAS through bun:ffi (${found.library}: ${found.config})` };
+  if (choice !== undefined) {
+    throw new InvalidInputError(`wasm backend: OpenBLAS was asked for but ${found.reason}`, {
+      hint: 'install it, point LSP_BLAS at the library, or set LSP_BLAS=off',
+    });
+  }
+  return { blas: undefined, matmulPath: `wasm kernels (${found.reason})` };
 }

@@ -4,19 +4,29 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { MatmulOptions } from '@lsp/core';
 import { createRandom, randomFloats } from '@lsp/oracle';
+import { findBlas } from './wasm-blas';
 import { createWasmDevice, type WasmDevice } from './wasm-device';
 
-let single: WasmDevice;
-let dual: WasmDevice;
+/** The products on the wasm kernels, and on OpenBLAS where it is installed (setup.sh installs it). */
+const blasFound = 'symbols' in findBlas();
+const paths = [{ name: 'wasm', blas: false }, { name: 'OpenBLAS', blas: true }] as const;
+const devicesOf = new Map<string, { single: WasmDevice; dual: WasmDevice }>();
 
 beforeAll(async () => {
-  single = await createWasmDevice({ threads: 1 });
-  dual = await createWasmDevice({ threads: 2 });
+  for (const path of paths) {
+    if (path.blas && !blasFound) continue;
+    devicesOf.set(path.name, {
+      single: await createWasmDevice({ threads: 1, blas: path.blas }),
+      dual: await createWasmDevice({ threads: 2, blas: path.blas }),
+    });
+  }
 });
 
 afterAll(() => {
-  single.dispose();
-  dual.dispose();
+  for (const { single, dual } of devicesOf.values()) {
+    single.dispose();
+    dual.dispose();
+  }
 });
 
 interface Shape {
@@ -84,10 +94,12 @@ const shapes: Shape[] = [
   { m: 5, n: 6, k: 0, options: { accumulate: true } },
 ];
 
-describe('packed matmul', () => {
+for (const path of paths) {
+describe(`matmul on ${path.name}`, () => {
   for (const shape of shapes) {
     const { m, n, k, options } = shape;
-    test(`${m} x ${n} x ${k} ${JSON.stringify(options)}`, async () => {
+    test.skipIf(path.blas && !blasFound)(`${m} x ${n} x ${k} ${JSON.stringify(options)}`, async () => {
+      const { single, dual } = devicesOf.get(path.name)!;
       const random = createRandom(m * 7919 + n * 31 + k);
       const batch = options.batch ?? 1;
       const a = randomFloats(random, batch * m * k);
@@ -108,3 +120,4 @@ describe('packed matmul', () => {
     });
   }
 });
+}

@@ -2,6 +2,7 @@
 // every worker runs its share of each command in order, and the host waits only when it reads results.
 import { fileURLToPath } from 'node:url';
 import { WasmHeap, alignUp } from './wasm-heap';
+import { type BlasLibrary, blasUnitRunner } from './wasm-blas';
 import { runUnits, type UnitRunner } from './wasm-units';
 import {
   claimedWord, commandWords, Control, maximumUnits, controlWords, finishedWord, type KernelExports, Opcode, slotBytes, slotCount, slotWords,
@@ -19,6 +20,8 @@ export interface KernelPoolOptions {
   initialBytes: number;
   /** Whether `wait` runs units itself (else it polls) during its first shortWaitMs. */
   hostRunsUnits: boolean;
+  /** OpenBLAS for blasMatmul commands, when the device uses it. */
+  blas?: BlasLibrary;
 }
 
 /**
@@ -148,6 +151,7 @@ export class KernelPool {
         // The stack grows down from the top of its region, kept 16-byte aligned.
         stackTop: alignUp(stack + options.stackBytes - 16, 16) - 16,
         scratch, scratchBytes: options.scratchBytes, controlOffset, ringOffset,
+        ...(options.blas ? { blasLibrary: options.blas.library } : {}),
       };
       worker.postMessage(start);
     }
@@ -164,6 +168,7 @@ export class KernelPool {
         kernels: mainKernels, control: new Int32Array(heap.memory.buffer, controlOffset, controlWords),
         ring: new Int32Array(heap.memory.buffer, ringOffset, slotCount * slotWords), ringOffset,
         scratch: heap.allocate(options.scratchBytes), scratchBytes: options.scratchBytes,
+        ...(options.blas ? { blas: blasUnitRunner(options.blas, heap.memory) } : {}),
       }
       : undefined;
     return new KernelPool(heap, options.threads, options.scratchBytes, controlOffset, ringOffset, workers, host);

@@ -27,6 +27,11 @@ export const Opcode = {
   copyRows: 21,
   /** All of a matmul's B packed once into a buffer that every unit of the next command reads. */
   packB: 22,
+  /**
+   * A matmul on OpenBLAS (wasm-blas.ts), run by the workers in TypeScript, never by run_command: A, B and out
+   * offsets, M, N, K, flags, batch, alpha's bits, 1 to split rows (else columns), rows or columns per unit.
+   */
+  blasMatmul: 100,
 } as const;
 
 /** Status codes of run_command (command.rs). */
@@ -90,6 +95,8 @@ export interface WorkerStart {
   scratchBytes: number;
   controlOffset: number;
   ringOffset: number;
+  /** OpenBLAS to open for blasMatmul commands (wasm-blas.ts), when the device uses it. */
+  blasLibrary?: string;
 }
 
 /** Exports of kernels.wasm. */

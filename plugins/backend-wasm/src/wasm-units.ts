@@ -1,6 +1,7 @@
 // Running a command's work units: a kernel worker does it for every command, and the host does it for the
 // commands it waits for (wasm-pool.ts). Units are claimed, not assigned, so whoever is free takes the next one.
-import { claimedWord, Control, finishedWord, type KernelExports, slotCount, slotWords, unitsWord } from './wasm-protocol';
+import type { BlasUnitRunner } from './wasm-blas';
+import { claimedWord, Control, finishedWord, type KernelExports, Opcode, slotCount, slotWords, unitsWord } from './wasm-protocol';
 
 export interface UnitRunner {
   kernels: KernelExports;
@@ -9,6 +10,8 @@ export interface UnitRunner {
   ringOffset: number;
   scratch: number;
   scratchBytes: number;
+  /** Runs the units of blasMatmul commands, when the device uses OpenBLAS. */
+  blas?: BlasUnitRunner;
 }
 
 /**
@@ -31,7 +34,13 @@ export function runUnits(runner: UnitRunner, next: number, completed: () => void
     let status: number;
     const stackPointer = kernels.__stack_pointer.value as number;
     try {
-      status = kernels.run_command(runner.ringOffset + base * 4, unit, units, runner.scratch, runner.scratchBytes);
+      if (ring[base] === Opcode.blasMatmul) {
+        if (!runner.blas) throw new Error('blasMatmul without OpenBLAS');
+        runner.blas(ring, base + 1, unit);
+        status = 0;
+      } else {
+        status = kernels.run_command(runner.ringOffset + base * 4, unit, units, runner.scratch, runner.scratchBytes);
+      }
     } catch {
       // A trap leaves the stack pointer where the failing call had moved it.
       kernels.__stack_pointer.value = stackPointer;

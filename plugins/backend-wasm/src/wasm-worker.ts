@@ -1,6 +1,7 @@
 // A kernel worker: instantiates kernels.wasm on the shared memory and runs its share of every command in the
 // ring, claiming its units one at a time and waiting for the whole command before starting the next.
 import { Control, controlWords, type KernelExports, Opcode, slotCount, slotWords, type WorkerStart } from './wasm-protocol';
+import { blasUnitRunner, findBlas } from './wasm-blas';
 import { runUnits, type UnitRunner } from './wasm-units';
 
 declare const self: Worker;
@@ -29,6 +30,11 @@ function serve(start: WorkerStart): void {
   const control = new Int32Array(start.memory.buffer, start.controlOffset, controlWords);
   const ring = new Int32Array(start.memory.buffer, start.ringOffset, slotCount * slotWords);
   const runner: UnitRunner = { kernels, control, ring, ringOffset: start.ringOffset, scratch: start.scratch, scratchBytes: start.scratchBytes };
+  if (start.blasLibrary !== undefined) {
+    const blas = findBlas(start.blasLibrary);
+    // The device opened this library before starting the worker; a failure here is reported per command.
+    if ('symbols' in blas) runner.blas = blasUnitRunner(blas, start.memory);
+  }
   postMessage('ready');
   for (let next = 0; ; next++) {
     waitUntilAbove(control, Control.tail, next);

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chooseMatmulPath } from '@lsp/backend-wasm';
 
 export interface DoctorSection {
   title: string;
@@ -96,10 +97,21 @@ export function checkCpu(): DoctorSection {
       `${processors[0]?.model.trim() ?? 'unknown model'}, ${processors.length} logical cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory`,
       `native SIMD: ${simdFlags.length > 0 ? simdFlags.join(', ') : 'none reported'}`,
       `wasm SIMD128: ${features.simd128 ? 'yes' : 'no'}, wasm shared memory (threads): ${features.sharedMemory ? 'yes' : 'no'}`,
+      `matrix products: ${describeMatmulPath(problems)}`,
     ],
     problems,
     essential: true,
   };
+}
+
+/** The path the CPU backend's products take (OpenBLAS or the wasm kernels) and why, as LSP_BLAS leaves it. */
+function describeMatmulPath(problems: string[]): string {
+  try {
+    return chooseMatmulPath(undefined).matmulPath;
+  } catch (error) {
+    problems.push(`${(error as Error).message}: point LSP_BLAS at OpenBLAS, or set LSP_BLAS=off`);
+    return 'none (LSP_BLAS names a library that does not open)';
+  }
 }
 
 function readCpuFlags(): Set<string> {
