@@ -1,7 +1,7 @@
 // Model benchmark, parts (b) and (c) of `bench:cpu`: training tokens/s and 64-stream generation tokens/s of the
 // Llama model on the wasm backend, next to the same model in plain PyTorch on the same cores, in one run.
 // A script, not a test: it prints figures and asserts nothing. `bun packages/model/bench/bench-model.ts`
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWasmDevice } from '@lsp/backend-wasm';
@@ -62,19 +62,46 @@ async function timed(step: () => Promise<void>, minimumSteps: number): Promise<{
   return { steps, seconds: (performance.now() - start) / 1000 };
 }
 
+/** A field of /proc/self/status in MiB (VmRSS, VmHWM), or undefined off Linux. */
+function statusMiB(field: string): number | undefined {
+  try {
+    const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((entry) => entry.startsWith(`${field}:`));
+    return line ? Number(line.split(/\s+/)[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resets the process's peak resident memory to its current size (Linux's clear_refs 5); false where it cannot. */
+function resetPeak(): boolean {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function measureWasm() {
   const directory = mkdtempSync(join(tmpdir(), 'lsp-bench-model-'));
   try {
     await writeBenchmarkModel(directory);
+    // The training step's peak resident memory, from a peak reset before the device exists.
+    Bun.gc(true);
+    const peakReset = resetPeak();
+    const startMiB = statusMiB('VmRSS');
     const device = await createWasmDevice({ threads: settings.threads });
     const model = await loadModel(directory, { device });
     const steps = benchmarkSteps(model);
     const training = await timed(steps.training, 2);
+    const trainingPeakMiB = peakReset ? statusMiB('VmHWM') : undefined;
     const generation = await timed(steps.generation, 1);
     model.dispose();
     device.dispose();
     return {
       description: device.info.description,
+      trainingPeakMiB,
+      startMiB,
       training: (settings.batch * settings.sequence * training.steps) / training.seconds,
       generation: (settings.streams * settings.new_tokens * generation.steps) / generation.seconds,
     };
@@ -83,9 +110,12 @@ async function measureWasm() {
   }
 }
 
-async function measureTorch(): Promise<{ torch: string; training: number; generation: number } | string> {
-  const candidates = [process.env.LSP_TORCH_PYTHON, '/usr/bin/python3', 'python3'].filter((c): c is string => !!c);
+async function measureTorch(): Promise<{ torch: string; training: number; generation: number; trainingPeakMiB: number; startMiB: number } | string> {
+  // The references' environment (scripts/setup.sh --with-references: a recent torch from pip) before Debian's torch.
+  const venv = join(import.meta.dir, '../../../.venv-references/bin/python');
+  const candidates = [process.env.LSP_TORCH_PYTHON, venv, '/usr/bin/python3', 'python3'].filter((c): c is string => !!c);
   for (const python of candidates) {
+    if (python.includes('/') && !existsSync(python)) continue;
     const probe = Bun.spawnSync([python, '-c', 'import torch'], { stderr: 'ignore' });
     if (probe.exitCode !== 0) continue;
     const child = Bun.spawn([python, join(import.meta.dir, 'torch_reference.py'), JSON.stringify(settings)], {
@@ -95,7 +125,10 @@ async function measureTorch(): Promise<{ torch: string; training: number; genera
     const output = await new Response(child.stdout).text();
     if ((await child.exited) !== 0) return `PyTorch failed: ${(await new Response(child.stderr).text()).trim().split('\n').at(-1)}`;
     const result = JSON.parse(output);
-    return { torch: `${result.torch} (${python})`, training: result.training_tokens_per_second, generation: result.generation_tokens_per_second };
+    return {
+      torch: `${result.torch} (${python})`, training: result.training_tokens_per_second, generation: result.generation_tokens_per_second,
+      trainingPeakMiB: result.training_peak_mib, startMiB: result.start_peak_mib,
+    };
   }
   return 'no python3 with torch (scripts/setup.sh --with-references, or LSP_TORCH_PYTHON=/path/to/python)';
 }
@@ -124,6 +157,10 @@ export async function runModelBenchmark(print: (line: string) => void = console.
   print(`(b) training, batch ${settings.batch} x sequence ${settings.sequence}, forward + backward + AdamW:`);
   print(`    wasm (${wasm.description}): ${wasm.training.toFixed(0)} tokens/s${ratio(wasm.training, reference?.training)}`);
   print(`    PyTorch: ${reference ? `${reference.training.toFixed(0)} tokens/s (${reference.torch}, OMP_WAIT_POLICY=passive, set_num_threads(${settings.threads}))` : torch}`);
+  const memory = (peak: number | undefined, start: number | undefined) =>
+    peak === undefined ? 'not measured (needs Linux /proc)' : `${peak.toFixed(0)} MiB peak resident (${start === undefined ? '?' : (peak - start).toFixed(0)} MiB above the process before the model)`;
+  print(`    memory of the training steps: wasm ${memory(wasm.trainingPeakMiB, wasm.startMiB)}; ` +
+    `PyTorch ${reference ? memory(reference.trainingPeakMiB, reference.startMiB) : '-'}`);
   print(`(c) generation, ${settings.streams} streams, prompt ${settings.prompt}, ${settings.new_tokens} new tokens, greedy, KV cache:`);
   print(`    wasm: ${wasm.generation.toFixed(0)} tokens/s${ratio(wasm.generation, reference?.generation)}`);
   print(`    PyTorch: ${reference ? `${reference.generation.toFixed(0)} tokens/s` : torch}`);

@@ -2,6 +2,7 @@
 # has no scaled_dot_product_attention), training tokens/s and 64-stream greedy generation tokens/s with a KV cache.
 # Run by bench-model.ts with OMP_WAIT_POLICY=passive; prints one JSON object.
 import json
+import resource
 import sys
 import time
 
@@ -86,6 +87,8 @@ class Model(torch.nn.Module):
         return self.head(rms_norm(x, self.norm))
 
 
+# Peak resident memory (KiB on Linux) of the process: at the start, and after the training steps.
+start_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 model = Model()
 optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
 ids = torch.randint(0, V, (B, T))
@@ -109,6 +112,7 @@ def timed(step, minimum_steps):
 
 
 train_steps, train_seconds = timed(train_step, 2)
+training_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 @torch.no_grad()
@@ -129,4 +133,6 @@ print(json.dumps({
     'threads': threads,
     'training_tokens_per_second': B * T * train_steps / train_seconds,
     'generation_tokens_per_second': streams * new_tokens * generate_steps / generate_seconds,
+    'training_peak_mib': training_peak / 1024,
+    'start_peak_mib': start_peak / 1024,
 }))
