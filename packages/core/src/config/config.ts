@@ -58,6 +58,8 @@ export const configSchema = z
     evaluateEvery: z.number().int().positive().default(10),
     /** The benchmark evaluated as the held-out score ('world' for the built-in world); 'none' skips it. */
     benchmark: z.string().min(1).default('world'),
+    /** Options of the held-out benchmark (e.g. { data: 'gsm8k/test.jsonl', limit: 200 }). */
+    benchmarkOptions: z.record(z.string(), z.unknown()).default({}),
     /** Save a checkpoint every this many iterations (and at the end, and on Ctrl-C). */
     checkpointEvery: z.number().int().positive().default(10),
   })

@@ -1,6 +1,7 @@
 // Every `lsp` subcommand, registered in the order `lsp --help` lists them. A command lives in its own file and
 // exports `registerXCommand(program)`; keep the logic in the package that owns it and the file here thin.
 import type { Command } from 'commander';
+import { registerBenchCommand } from './bench';
 import { registerCompareCommand } from './compare';
 import { registerDoctorCommand } from './doctor';
 import { registerEvalCommand } from './eval';
@@ -17,6 +18,7 @@ export const commandRegistrations: ((program: Command) => void)[] = [
   registerPluginsCommand,
   registerDoctorCommand,
   registerEvalCommand,
+  registerBenchCommand,
   registerCompareCommand,
   registerGenerateCommand,
   registerScoreCommand,

@@ -16,7 +16,7 @@ export async function evaluateCheckpoint(
   if (!tokenizerLoader) throw new PluginError('no tokenizer plugin is installed', { hint: 'install @lsp/tokenizer-wasm (bun install)' });
   // The game gives the Solver's prompt format, the same as during the run.
   const game = await registry.get('games', config.game).create({ ...config.training, ...config.gameOptions });
-  const benchmark = await registry.get('benchmarks', config.benchmark).create({});
+  const benchmark = await registry.get('benchmarks', config.benchmark).create(config.benchmarkOptions);
   const device = await backend.createDevice();
   const tokenizer = await tokenizerLoader.load(modelDirectory);
   try {

@@ -132,7 +132,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   if (!tokenizerLoader) throw new PluginError('no tokenizer plugin is installed', { hint: 'install @lsp/tokenizer-wasm (bun install)' });
   const game = await registry.get('games', config.game).create({ ...config.training, ...config.gameOptions, seed: config.seed });
   const judge = await registry.get('judges', config.judge).create(config.judgeOptions);
-  const benchmark: BenchmarkV1 | undefined = config.benchmark === 'none' ? undefined : await registry.get('benchmarks', config.benchmark).create({});
+  const benchmark: BenchmarkV1 | undefined = config.benchmark === 'none' ? undefined : await registry.get('benchmarks', config.benchmark).create(config.benchmarkOptions);
   const advantageMath = await createAdvantageMath('wasm');
 
   let device: DeviceV1 | undefined;

@@ -15,6 +15,11 @@ export interface BenchmarkV1 {
   scoreItem(item: BenchmarkItem, answer: string): Promise<number> | number;
   /** Aggregates per-item scores into named figures (overall and by category). */
   aggregate(items: readonly BenchmarkItem[], scores: readonly number[]): Record<string, number>;
+  /**
+   * Optional: what the score of one answer is made of, for `lsp bench --json` (IFEval: each instruction's strict
+   * and loose result; code: the test output). Added within v1; runners call it only when it is there.
+   */
+  details?(item: BenchmarkItem, answer: string): Promise<Record<string, unknown>> | Record<string, unknown>;
 }
 
 export interface BenchmarkFactoryV1 {
