@@ -18,6 +18,8 @@ interface BenchFlags {
   allowCodeExecution?: boolean;
   json?: string;
   backend?: string;
+  judge?: string;
+  baseline?: string;
 }
 
 export function registerBenchCommand(program: Command): void {
@@ -34,6 +36,8 @@ export function registerBenchCommand(program: Command): void {
     .option('--max-tokens <n>', 'longest answer, in tokens', parseInteger('--max-tokens'), 512)
     .option('--allow-code-execution', 'run model-written code against the tests (humaneval, mbpp): it is untrusted code')
     .option('--json <file>', 'write every item\'s answers and score (and details) as JSON, updated as it goes')
+    .option('--judge <name>', 'judge for benchmarks that compare answers (alpacaeval); its options: judgeOptions in lsp.config.ts')
+    .option('--baseline <dir>', 'model folder whose answers are the reference to compare with (alpacaeval), instead of the file\'s outputs')
     .option('--backend <name>', 'compute backend: auto, wasm, webgpu')
     .action(async (_flags: unknown, command: Command) => {
       // The root command also declares --model, --backend and --seed (for `lsp run`): read them merged.
@@ -53,6 +57,8 @@ export function registerBenchCommand(program: Command): void {
         ...(flags.responses !== undefined ? { responses: flags.responses } : {}),
         ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
         ...(flags.json !== undefined ? { json: flags.json } : {}),
+        ...(flags.judge !== undefined ? { judge: flags.judge } : {}),
+        ...(flags.baseline !== undefined ? { baseline: flags.baseline } : {}),
         temperature: flags.temperature,
         samples: flags.samples,
         maxTokens: flags.maxTokens,

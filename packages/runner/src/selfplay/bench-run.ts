@@ -2,12 +2,15 @@
 // a table of figures, and (--json FILE) every item's answers and score, rewritten after each batch so an
 // interrupted run keeps what it scored.
 import {
-  type BenchmarkItem, type BenchmarkV1, InvalidInputError, type LspConfig, PluginError, type TokenizerV1,
+  type BenchmarkItem, InvalidInputError, type LspConfig, PluginError, type TokenizerV1,
 } from '@lsp/core';
 import { loadModel } from '@lsp/model';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chooseBackend } from '../backend-choice';
 import type { PluginRegistry } from '../plugins/plugin-registry';
+import { createBenchmark } from './benchmark-factory';
 import { resolveModelDirectory } from './experiment';
 import { chatPromptIds, iterationSeed } from './self-play-loop';
 
@@ -29,6 +32,10 @@ export interface BenchOptions {
   json?: string;
   /** More options for the benchmark's factory (lsp.config.ts benchmarkOptions). */
   benchmarkOptions?: Record<string, unknown>;
+  /** A judge for benchmarks that need one (AlpacaEval), by name; its options come from the config's judgeOptions. */
+  judge?: string;
+  /** A model folder whose answers are the reference the model is compared with (AlpacaEval's baseline). */
+  baseline?: string;
 }
 
 export interface BenchItemResult {
@@ -127,10 +134,25 @@ export async function runBench(
   if (options.data !== undefined) factoryOptions.data = options.data;
   if (options.limit !== undefined) factoryOptions.limit = options.limit;
   if (options.allowCodeExecution) factoryOptions.allowCodeExecution = true;
-  const benchmark: BenchmarkV1 = await registry.get('benchmarks', options.benchmark).create(factoryOptions);
+  if (options.judge !== undefined) factoryOptions.judge = options.judge;
+  let benchmark = await createBenchmark(registry, config, options.benchmark, factoryOptions);
   let items = await benchmark.loadItems();
   if (options.limit !== undefined) items = items.slice(0, options.limit);
   if (items.length === 0) throw new InvalidInputError(`benchmark ${options.benchmark} has no items${options.data ? ` in ${options.data}` : ''}`);
+  if (options.baseline) {
+    // The baseline model's answers become the reference the benchmark compares with, kept in a file for reuse.
+    const path = options.json ? `${options.json.replace(/\.json$/, '')}.baseline.jsonl` : join(mkdtempSync(join(tmpdir(), 'lsp-bench-')), 'baseline.jsonl');
+    progress(`generating the baseline's answers (${options.baseline})`);
+    const answers: string[] = [];
+    await generateAnswers(registry, config, options.baseline, items, { ...options, samples: 1, temperature: 0 }, progress, async (_batch, generated) => {
+      answers.push(...generated.map((draws) => draws[0]!));
+    }, 'generated the baseline\'s answers to');
+    writeFileSync(path, items.map((item, index) => JSON.stringify({ instruction: item.prompt, output: answers[index] })).join('\n') + '\n');
+    progress(`the baseline's answers: ${path}`);
+    benchmark = await createBenchmark(registry, config, options.benchmark, { ...factoryOptions, reference: path });
+    items = await benchmark.loadItems();
+    if (options.limit !== undefined) items = items.slice(0, options.limit);
+  }
 
   const results: BenchItemResult[] = [];
   const scored: BenchmarkItem[] = [];
@@ -164,11 +186,28 @@ export async function runBench(
   }
 
   if (!options.model) throw new InvalidInputError('lsp bench needs --model DIR (answers to generate) or --responses FILE (answers to score)');
-  const modelDirectory = await resolveModelDirectory(options.model);
+  await generateAnswers(registry, config, options.model, items, options, progress, async (batch, generated) => {
+    for (const [index, item] of batch.entries()) await score(item, generated[index]!);
+    save(benchmark.aggregate(scored, scores));
+  });
+  const figures = benchmark.aggregate(scored, scores);
+  save(figures);
+  return { benchmark: options.benchmark, figures, items: results, unanswered: 0 };
+}
+
+/**
+ * Generates `samples` answers (or one greedy answer) to every item with a model folder, in batches, in the prompt
+ * format of the config's game (as a run's held-out evaluation does); `each` gets every batch's answers.
+ */
+async function generateAnswers(
+  registry: PluginRegistry, config: LspConfig, model: string, items: readonly BenchmarkItem[],
+  options: Pick<BenchOptions, 'temperature' | 'samples' | 'maxTokens' | 'seed'>, progress: (line: string) => void,
+  each: (batch: readonly BenchmarkItem[], answers: string[][]) => Promise<void>, label = 'generated and scored',
+): Promise<void> {
+  const modelDirectory = await resolveModelDirectory(model);
   const backend = await chooseBackend(registry, config.backend);
   const tokenizerLoader = registry.components('tokenizers')[0]?.component;
   if (!tokenizerLoader) throw new PluginError('no tokenizer plugin is installed', { hint: 'install @lsp/tokenizer-wasm (bun install)' });
-  // The game gives the Solver's prompt format, the same as in a run's held-out evaluation.
   const game = await registry.get('games', config.game).create({ ...config.training, ...config.gameOptions });
   const device = await backend.createDevice();
   let tokenizer: TokenizerV1 | undefined;
@@ -186,14 +225,11 @@ export async function runBench(
         const generated = await policy.generate(requests, {
           maxNewTokens: options.maxTokens, temperature: options.temperature, seed: iterationSeed(options.seed, start, 0),
         });
-        for (const [index, item] of batch.entries()) {
-          await score(item, generated.slice(index * draws, (index + 1) * draws).map((result) => result.text.trim()));
-        }
+        await each(batch, batch.map((_, index) => generated.slice(index * draws, (index + 1) * draws).map((result) => result.text.trim())));
         const done = Math.min(items.length, start + generationBatch);
         const seconds = (performance.now() - started) / 1000;
         const left = (seconds / done) * (items.length - done);
-        progress(`generated and scored ${done}/${items.length} items (${seconds.toFixed(0)} s, about ${left.toFixed(0)} s left)`);
-        save(benchmark.aggregate(scored, scores));
+        progress(`${label} ${done}/${items.length} items (${seconds.toFixed(0)} s, about ${left.toFixed(0)} s left)`);
       }
     } finally {
       policy.dispose();
@@ -202,9 +238,6 @@ export async function runBench(
     tokenizer?.dispose();
     device.dispose();
   }
-  const figures = benchmark.aggregate(scored, scores);
-  save(figures);
-  return { benchmark: options.benchmark, figures, items: results, unanswered: 0 };
 }
 
 /** The figures as a two-column table. */

@@ -3,6 +3,7 @@ import { PluginError, type LspConfig } from '@lsp/core';
 import { loadModel } from '@lsp/model';
 import { chooseBackend } from '../backend-choice';
 import type { PluginRegistry } from '../plugins/plugin-registry';
+import { createBenchmark } from './benchmark-factory';
 import { resolveModelDirectory } from './experiment';
 import { evaluateBenchmark, greedyEvaluation, type EvaluationSampling } from './self-play-loop';
 
@@ -16,7 +17,7 @@ export async function evaluateCheckpoint(
   if (!tokenizerLoader) throw new PluginError('no tokenizer plugin is installed', { hint: 'install @lsp/tokenizer-wasm (bun install)' });
   // The game gives the Solver's prompt format, the same as during the run.
   const game = await registry.get('games', config.game).create({ ...config.training, ...config.gameOptions });
-  const benchmark = await registry.get('benchmarks', config.benchmark).create(config.benchmarkOptions);
+  const benchmark = await createBenchmark(registry, config, config.benchmark, config.benchmarkOptions);
   const device = await backend.createDevice();
   const tokenizer = await tokenizerLoader.load(modelDirectory);
   try {

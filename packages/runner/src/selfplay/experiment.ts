@@ -13,6 +13,7 @@ import type { PluginRegistry } from '../plugins/plugin-registry';
 import { writeReport } from '../report/run-report';
 import { createRunFolder, defaultRunDirectory, latestCheckpoint, saveCheckpoint } from '../run/run-folder';
 import { metricsFileName, readMetrics, readSamples, samplesFileName, type IterationMetrics } from '../run/run-metrics';
+import { createBenchmark } from './benchmark-factory';
 import { runSelfPlay, type SelfPlayProgress } from './self-play-loop';
 
 export const checkpointModelFolder = 'model';
@@ -132,7 +133,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   if (!tokenizerLoader) throw new PluginError('no tokenizer plugin is installed', { hint: 'install @lsp/tokenizer-wasm (bun install)' });
   const game = await registry.get('games', config.game).create({ ...config.training, ...config.gameOptions, seed: config.seed });
   const judge = await registry.get('judges', config.judge).create(config.judgeOptions);
-  const benchmark: BenchmarkV1 | undefined = config.benchmark === 'none' ? undefined : await registry.get('benchmarks', config.benchmark).create(config.benchmarkOptions);
+  const benchmark: BenchmarkV1 | undefined = config.benchmark === 'none' ? undefined : await createBenchmark(registry, config, config.benchmark, config.benchmarkOptions);
   const advantageMath = await createAdvantageMath('wasm');
 
   let device: DeviceV1 | undefined;
