@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { MatmulOptions } from '@lsp/core';
 import { createRandom, randomFloats } from '@lsp/oracle';
-import { findBlas } from './wasm-blas';
+import { blasSplit, findBlas } from './wasm-blas';
 import { createWasmDevice, type WasmDevice } from './wasm-device';
 
 /** The products on the wasm kernels, and on OpenBLAS where it is installed (setup.sh installs it). */
@@ -121,3 +121,26 @@ describe(`matmul on ${path.name}`, () => {
   }
 });
 }
+
+describe('the OpenBLAS split', () => {
+  test('covers the output in blocks of a multiple of 16 along its longer side, at most 8 units', () => {
+    for (const [m, n, k, batch] of [[256, 256, 256, 1], [64, 688, 256, 1], [64, 128, 256, 1], [2048, 4096, 256, 1], [3, 1500, 257, 1], [19, 23, 16, 7], [1, 77, 64, 1]] as const) {
+      const split = blasSplit(m, n, k, batch);
+      const length = split.byRows ? m : n;
+      expect(split.byRows).toBe(m >= n);
+      expect(split.block % 16).toBe(0);
+      expect(split.units).toBe(Math.ceil(length / split.block));
+      expect(split.units).toBeLessThanOrEqual(8);
+      expect((split.units - 1) * split.block).toBeLessThan(length);
+      expect(split.units * split.block).toBeGreaterThanOrEqual(length);
+    }
+  });
+
+  test('products of 2M multiply-adds and more get two units or more; small ones one', () => {
+    expect(blasSplit(64, 128, 256, 1).units).toBe(2);
+    expect(blasSplit(64, 256, 256, 1).units).toBe(2);
+    expect(blasSplit(256, 256, 256, 1).units).toBe(4);
+    expect(blasSplit(2048, 2048, 2048, 1).units).toBe(8);
+    expect(blasSplit(16, 16, 16, 1).units).toBe(1);
+  });
+});
