@@ -1,7 +1,8 @@
-// `lsp new plugin <name>` end to end: the package is written, installs, builds, passes its own test, and the
-// runner loads it by path.
+// `lsp new plugin|game|judge|benchmark|backend <name>` end to end: each package is written in a temporary folder,
+// installs, builds, typechecks, passes its own test (the kinds but `plugin` play self-play through @lsp/testing),
+// and the runner loads it by path as a third-party plugin.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,38 +20,61 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
-describe('lsp new plugin', () => {
-  test('writes a package that installs, builds, passes its test and loads as a plugin', async () => {
-    const created = await run([process.execPath, bin, 'new', 'plugin', 'word-count'], directory);
-    expect(created.code).toBe(0);
-    const packageDirectory = join(directory, 'lsp-plugin-word-count');
-    expect(existsSync(join(packageDirectory, 'src', 'index.ts'))).toBe(true);
+/** Each kind, the component it contributes, and how many tests its own suite holds. */
+const kinds = [
+  { kind: 'plugin', name: 'word-count', components: 'judges: word-count', tests: 2 },
+  { kind: 'game', name: 'gated-queries', components: 'games: gated-queries', tests: 4 },
+  { kind: 'judge', name: 'short-answers', components: 'judges: short-answers', tests: 3 },
+  { kind: 'benchmark', name: 'tiny-tasks', components: 'benchmarks: tiny-tasks', tests: 5 },
+  { kind: 'backend', name: 'my-device', components: 'backends: my-device', tests: 3 },
+] as const;
 
-    const install = await run([process.execPath, 'install'], packageDirectory);
+describe('lsp new', () => {
+  test.each(kinds)('$kind: writes a package that installs, builds, typechecks, passes its own test and loads as a plugin', async ({ kind, name, components, tests }) => {
+    const created = await run([process.execPath, bin, 'new', kind, name], directory);
+    expect(created.code, created.output).toBe(0);
+    const packageDirectory = join(directory, `lsp-plugin-${name}`);
+    expect(created.output).toContain(`Wrote ${packageDirectory}`);
+    const manifest = JSON.parse(readFileSync(join(packageDirectory, 'package.json'), 'utf8'));
+    expect(manifest.keywords).toEqual(['lsp-plugin']);
+    expect(manifest.peerDependencies).toEqual({ '@lsp/core': '>=0.1.0' });
+    expect(existsSync(join(packageDirectory, 'README.md'))).toBe(true);
+
+    // The @lsp packages are links into this checkout; the rest (tsup, typescript, @types/bun) come from Bun's cache.
+    const install = await run([process.execPath, 'install', '--prefer-offline'], packageDirectory);
     expect(install.code, install.output).toBe(0);
     const build = await run([process.execPath, 'run', 'build'], packageDirectory);
     expect(build.code, build.output).toBe(0);
     expect(existsSync(join(packageDirectory, 'dist', 'index.js'))).toBe(true);
     expect(existsSync(join(packageDirectory, 'dist', 'index.d.ts'))).toBe(true);
-    const ownTest = await run([process.execPath, 'test'], packageDirectory);
+    const typecheck = await run([process.execPath, 'run', 'typecheck'], packageDirectory);
+    expect(typecheck.code, typecheck.output).toBe(0);
+    const ownTest = await run([process.execPath, 'test', '--timeout', '120000'], packageDirectory);
     expect(ownTest.code, ownTest.output).toBe(0);
-    expect(ownTest.output).toContain('2 pass');
+    expect(ownTest.output).toContain(` ${tests} pass`);
+    expect(ownTest.output).toContain(' 0 fail');
 
-    const listed = await run([process.execPath, bin, 'plugins', '--json', '--plugin', './lsp-plugin-word-count'], directory);
+    const listed = await run([process.execPath, bin, 'plugins', '--json', '--plugin', `./lsp-plugin-${name}`], directory);
     expect(listed.code, listed.output).toBe(0);
-    const listing = JSON.parse(listed.output) as { plugins: { name: string; origin: string; components: string }[] };
-    const plugin = listing.plugins.find((entry) => entry.name === 'lsp-plugin-word-count');
-    expect(plugin?.origin).toBe('command line');
-    expect(plugin?.components).toBe('judges: word-count');
+    const listing = JSON.parse(listed.output) as { plugins: { name: string; origin: string; party: string; components: string }[] };
+    const plugin = listing.plugins.find((entry) => entry.name === `lsp-plugin-${name}`);
+    expect(plugin).toEqual(expect.objectContaining({ origin: 'flag', party: 'third-party', components }));
+    expect(listing.plugins.find((entry) => entry.name === '@lsp/world')?.party).toBe('first-party');
   });
 
-  test('refuses an invalid name and an existing folder in one line', async () => {
-    const invalid = await run([process.execPath, bin, 'new', 'plugin', 'Bad_Name'], directory);
-    expect(invalid.code).not.toBe(0);
-    expect(invalid.output.trim().split('\n')).toHaveLength(1);
-    expect(invalid.output).toContain('plugin name "Bad_Name" is not valid');
+  test('refuses an invalid name, an unknown kind and an existing folder in one line', async () => {
+    for (const bad of ['Bad_Name', '9lives', 'two--dashes']) {
+      const invalid = await run([process.execPath, bin, 'new', 'game', bad], directory);
+      expect(invalid.code).not.toBe(0);
+      expect(invalid.output.trim().split('\n')).toHaveLength(1);
+      expect(invalid.output).toContain(`plugin name "${bad}" is not valid`);
+    }
+    const unknownKind = await run([process.execPath, bin, 'new', 'gmae', 'x'], directory);
+    expect(unknownKind.code).not.toBe(0);
+    expect(unknownKind.output.trim().split('\n')).toHaveLength(1);
+    expect(unknownKind.output).toContain('(did you mean game?)');
     await run([process.execPath, bin, 'new', 'plugin', 'twice'], directory);
-    const again = await run([process.execPath, bin, 'new', 'plugin', 'twice'], directory);
+    const again = await run([process.execPath, bin, 'new', 'judge', 'twice'], directory);
     expect(again.code).not.toBe(0);
     expect(again.output).toContain('already exists and is not empty');
   });

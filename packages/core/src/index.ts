@@ -9,7 +9,9 @@ export type * from './game/v1/game';
 export type * from './benchmark/v1/benchmark';
 export type * from './advantage/v1/advantage';
 export type { PluginV1, PluginComponentsV1, ComponentKind, PluginFactory } from './plugin/v1/plugin';
-export { definePlugin, componentKinds, supportedSpecificationVersions } from './plugin/v1/plugin';
+export {
+  definePlugin, componentKinds, supportedSpecificationVersions, coreVersion, specificationCoreRanges,
+} from './plugin/v1/plugin';
 export { componentShapes, pluginHeaderShape } from './plugin/v1/plugin-schema';
 export { configSchema, defineConfig } from './config/config';
 export type { LspConfig, LspConfigInput } from './config/config';

@@ -61,6 +61,11 @@ export function describeCommanderError(error: CommanderError, program: Command, 
     return `unknown option '${unknownOption[1]}' for \`${commandPath(command)}\`` + (suggestion ? ` (did you mean ${suggestion}?)` : '') +
       `; see \`${commandPath(command)} --help\``;
   }
+  const unknownCommand = /unknown command '([^']+)'/.exec(firstLine);
+  if (unknownCommand) {
+    const suggestion = nearestName(unknownCommand[1]!, commandNames(command));
+    return `${firstLine}` + (suggestion ? ` (did you mean ${suggestion}?)` : '') + `; see \`${commandPath(command)} --help\``;
+  }
   return `${firstLine}; see \`${commandPath(command)} --help\``;
 }
 

@@ -7,7 +7,7 @@ import { compareRuns, formatComparisonTable, renderComparisonHtml } from '../com
 export function registerCompareCommand(program: Command): void {
   program
     .command('compare')
-    .description('compare runs: held-out score at start and end, mean and 95% interval over seeds')
+    .description('compare runs: held-out score at start and end and zero-variance groups, mean and 95% interval over seeds')
     .argument('<runs...>', 'run folders written by `lsp run`')
     .option('--html <path>', 'also write an HTML page', 'comparison.html')
     .action((runs: string[], options: { html: string }) => {

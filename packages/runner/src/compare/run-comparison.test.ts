@@ -9,14 +9,14 @@ import { compareRuns, formatComparisonTable, meanInterval, renderComparisonHtml 
 
 let root: string;
 
-function writeRun(name: string, game: string, seed: number, start: number, end: number): string {
+function writeRun(name: string, game: string, seed: number, start: number, end: number, zeroVariance: [number, number] = [2, 4]): string {
   const directory = join(root, name);
   mkdirSync(directory, { recursive: true });
   writeFileSync(join(directory, 'config.json'), JSON.stringify({ game, judge: 'world', model: 'builtin', seed }));
   const base: IterationMetrics = { iteration: 0, time: 0, solverRewardMean: 0, kl: 0, loss: 0, gradientNorm: 0, tokensPerSecond: 1 };
   appendMetrics(directory, { ...base, iteration: 0, heldOutScore: start });
-  appendMetrics(directory, { ...base, iteration: 1, time: 1 });
-  appendMetrics(directory, { ...base, iteration: 2, time: 2, heldOutScore: end });
+  appendMetrics(directory, { ...base, iteration: 1, time: 1, zeroVarianceGroups: zeroVariance[0] });
+  appendMetrics(directory, { ...base, iteration: 2, time: 2, heldOutScore: end, zeroVarianceGroups: zeroVariance[1] });
   return directory;
 }
 
@@ -42,7 +42,7 @@ describe('compareRuns', () => {
   test('groups runs by experiment and summarises start and end over seeds', () => {
     const runs = [
       writeRun('lsp-0', 'lsp', 0, 0.1, 0.5),
-      writeRun('lsp-1', 'lsp', 1, 0.1, 0.7),
+      writeRun('lsp-1', 'lsp', 1, 0.1, 0.7, [5, 7]),
       writeRun('grpo-0', 'grpo', 0, 0.1, 0.4),
     ];
     const comparisons = compareRuns(runs);
@@ -50,9 +50,14 @@ describe('compareRuns', () => {
     expect(comparisons[0]!.end!.mean).toBeCloseTo(0.6, 12);
     expect(comparisons[0]!.end!.halfWidth).toBeCloseTo((12.706 * Math.SQRT2 * 0.1) / Math.SQRT2, 10);
     expect(comparisons[1]!.start!.count).toBe(1);
+    // Zero-variance groups: each run's mean over its iterations (3 and 6), then the interval over runs.
+    expect(comparisons[0]!.zeroVarianceGroups!.mean).toBeCloseTo(4.5, 12);
+    expect(comparisons[0]!.zeroVarianceGroups!.halfWidth).toBeCloseTo((12.706 * Math.sqrt(4.5)) / Math.SQRT2, 10);
     const table = formatComparisonTable(comparisons);
     expect(table).toContain('0.600 ± 1.271');
     expect(table).toContain('(1 run)');
+    expect(table).toContain('zero-variance groups per iteration');
+    expect(table).toContain('3.000 (1 run)');
     expect(renderComparisonHtml(comparisons)).toContain('lsp-1 (seed 1): 0.100 → 0.700');
   });
 

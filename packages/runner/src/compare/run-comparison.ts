@@ -1,5 +1,6 @@
-// `lsp compare RUN...`: held-out scores at the start and the end of each run, grouped by experiment (game,
-// judge, model), as a mean and a 95% interval over seeds, for the terminal and an HTML page.
+// `lsp compare RUN...`: held-out scores at the start and the end of each run and the zero-variance groups per
+// iteration, grouped by experiment (game, judge, model), as a mean and a 95% interval over seeds, for the terminal
+// and an HTML page.
 import { InvalidInputError } from '@lsp/core';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -37,6 +38,8 @@ export interface RunSummary {
   iterations: number;
   startScore: number | undefined;
   endScore: number | undefined;
+  /** Mean over the run's iterations of the groups whose rewards were all equal (no Solver gradient). */
+  zeroVarianceGroups: number | undefined;
 }
 
 export function summariseRun(directory: string): RunSummary {
@@ -52,14 +55,17 @@ export function summariseRun(directory: string): RunSummary {
   } catch {
     throw new InvalidInputError(`${configPath}: not valid JSON`, { hint: 'the run folder is damaged' });
   }
-  const evaluated = readMetrics(directory).filter((record) => record.heldOutScore !== undefined);
+  const metrics = readMetrics(directory);
+  const evaluated = metrics.filter((record) => record.heldOutScore !== undefined);
+  const zeroVariance = metrics.map((record) => record.zeroVarianceGroups).filter((count): count is number => count !== undefined);
   return {
     directory,
     experiment: `${config.game ?? '?'} / ${config.judge ?? '?'} / ${basename(config.model ?? '?')}`,
     seed: config.seed,
-    iterations: readMetrics(directory).length,
+    iterations: metrics.length,
     startScore: evaluated[0]?.heldOutScore,
     endScore: evaluated[evaluated.length - 1]?.heldOutScore,
+    zeroVarianceGroups: zeroVariance.length > 0 ? zeroVariance.reduce((sum, count) => sum + count, 0) / zeroVariance.length : undefined,
   };
 }
 
@@ -68,6 +74,7 @@ export interface ExperimentComparison {
   runs: RunSummary[];
   start: Interval | undefined;
   end: Interval | undefined;
+  zeroVarianceGroups: Interval | undefined;
 }
 
 export function compareRuns(directories: readonly string[]): ExperimentComparison[] {
@@ -79,28 +86,31 @@ export function compareRuns(directories: readonly string[]): ExperimentCompariso
   return [...groups].map(([experiment, runs]) => {
     const starts = runs.map((run) => run.startScore).filter((score): score is number => score !== undefined);
     const ends = runs.map((run) => run.endScore).filter((score): score is number => score !== undefined);
+    const zeroVariance = runs.map((run) => run.zeroVarianceGroups).filter((count): count is number => count !== undefined);
     return {
       experiment,
       runs,
       start: starts.length > 0 ? meanInterval(starts) : undefined,
       end: ends.length > 0 ? meanInterval(ends) : undefined,
+      zeroVarianceGroups: zeroVariance.length > 0 ? meanInterval(zeroVariance) : undefined,
     };
   });
 }
 
-export function formatInterval(interval: Interval | undefined): string {
-  if (!interval) return 'not evaluated';
+export function formatInterval(interval: Interval | undefined, missing = 'not evaluated'): string {
+  if (!interval) return missing;
   const spread = Number.isNaN(interval.halfWidth) ? '(1 run)' : `± ${interval.halfWidth.toFixed(3)}`;
   return `${interval.mean.toFixed(3)} ${spread}`;
 }
 
 export function formatComparisonTable(comparisons: readonly ExperimentComparison[]): string {
-  const header = ['experiment (game / judge / model)', 'runs', 'held-out at start', 'held-out at end'];
+  const header = ['experiment (game / judge / model)', 'runs', 'held-out at start', 'held-out at end', 'zero-variance groups per iteration'];
   const rows = comparisons.map((comparison) => [
     comparison.experiment,
     String(comparison.runs.length),
     formatInterval(comparison.start),
     formatInterval(comparison.end),
+    formatInterval(comparison.zeroVarianceGroups, 'not recorded'),
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const render = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ');
@@ -113,13 +123,14 @@ export function renderComparisonHtml(comparisons: readonly ExperimentComparison[
       (comparison) =>
         `<tr><td>${escapeHtml(comparison.experiment)}</td><td>${comparison.runs.length}</td>` +
         `<td>${escapeHtml(formatInterval(comparison.start))}</td><td>${escapeHtml(formatInterval(comparison.end))}</td>` +
+        `<td>${escapeHtml(formatInterval(comparison.zeroVarianceGroups, 'not recorded'))}</td>` +
         `<td>${comparison.runs.map((run) => escapeHtml(`${basename(run.directory)} (seed ${run.seed ?? '?'}): ${run.startScore?.toFixed(3) ?? '-'} → ${run.endScore?.toFixed(3) ?? '-'}`)).join('<br>')}</td></tr>`,
     )
     .join('');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>LSP run comparison</title>
 <style>body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px}table{border-collapse:collapse;width:100%}td,th{border:1px solid #ddd;padding:.4em;text-align:left;vertical-align:top}</style>
 </head><body><h1>Run comparison</h1>
-<table><tr><th>experiment (game / judge / model)</th><th>runs</th><th>held-out at start</th><th>held-out at end</th><th>runs (start → end)</th></tr>${rows}</table>
+<table><tr><th>experiment (game / judge / model)</th><th>runs</th><th>held-out at start</th><th>held-out at end</th><th>zero-variance groups per iteration</th><th>runs (start → end)</th></tr>${rows}</table>
 <p>Mean ± half-width of the 95% Student-t interval over runs (seeds).</p></body></html>
 `;
 }

@@ -1,9 +1,10 @@
 // Plugin loading: resolution by convention and path, and every refusal with its one-line message.
-import { PluginError } from '@lsp/core';
+import { PluginError, coreVersion, specificationCoreRanges } from '@lsp/core';
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { checkCorePeerRange } from './plugin-compatibility';
 import { candidatePackageNames, discoverInstalledPlugins } from './plugin-resolution';
 import { importPlugin, loadPlugins } from './plugin-registry';
 import { validatePlugin } from './plugin-validation';
@@ -88,6 +89,13 @@ describe('plugin refusals', () => {
     expect(line).toContain('bun add');
   });
 
+  test('an installed package whose entry point is missing is refused as such, not as missing', async () => {
+    writePlugin('node_modules/lsp-plugin-unbuilt/package.json', JSON.stringify({ name: 'lsp-plugin-unbuilt', version: '1.0.0', main: 'dist/index.js' }));
+    const line = await refusal(importPlugin('unbuilt', [directory]));
+    expect(line).toContain(`plugin unbuilt: ${join(directory, 'node_modules', 'lsp-plugin-unbuilt')} is installed but its entry point does not resolve`);
+    expect(line).toContain('reinstall it (bun install)');
+  });
+
   test('a missing path is refused', async () => {
     expect(await refusal(importPlugin('./nowhere.ts', [directory]))).toContain('no file or folder');
   });
@@ -95,7 +103,20 @@ describe('plugin refusals', () => {
   test('another specification version is refused with what to do', async () => {
     const line = await refusal(importPlugin('./future.ts', [directory]));
     expect(line).toContain('plugin ./future.ts was built for specification v2');
-    expect(line).toContain('supports v1');
+    expect(line).toContain(`supports v1; upgrade LSP to a release that implements v2`);
+    expect(line).toContain('or install a release of future made for specification v1');
+  });
+
+  test('a component built for another specification version is refused naming it', () => {
+    const plugin = { specificationVersion: 'v1', name: 'mixed', version: '1.0.0', games: [{ specificationVersion: 'v0', name: 'old', create: () => ({}) }] };
+    let line = '';
+    try {
+      validatePlugin(plugin, 'mixed');
+    } catch (error) {
+      line = (error as PluginError).toLine();
+    }
+    expect(line).toContain('plugin mixed: games[0] ("old") was built for specification v0');
+    expect(line).toContain('install a release of mixed made for specification v1 (bun add mixed@latest)');
   });
 
   test('a plugin without a version is refused naming the field', async () => {
@@ -129,11 +150,66 @@ describe('plugin refusals', () => {
   });
 });
 
+describe('peer ranges on @lsp/core', () => {
+  let packages: string;
+  /** An installed package whose module throws if it is ever imported: a refusal must come before its code runs. */
+  const writePackage = (name: string, peer: string | undefined, source?: string) => {
+    const folder = join(packages, 'node_modules', name);
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, 'package.json'), JSON.stringify({
+      name, version: '2.0.0', keywords: ['lsp-plugin'], main: 'index.js', ...(peer ? { peerDependencies: { '@lsp/core': peer } } : {}),
+    }));
+    writeFileSync(join(folder, 'index.js'), source ?? `export default () => ({ specificationVersion: 'v1', name: '${name}', version: '2.0.0' });`);
+  };
+
+  beforeAll(() => {
+    packages = mkdtempSync(join(tmpdir(), 'lsp-plugin-peers-'));
+    writePackage('lsp-plugin-needs-newer', '>=0.4.0', `throw new Error('imported despite its peer range');`);
+    writePackage('lsp-plugin-pinned-old', '^0.0.3');
+    writePackage('lsp-plugin-v1-range', specificationCoreRanges.v1);
+    writePackage('lsp-plugin-workspace', 'workspace:*');
+    writePackage('lsp-plugin-no-peer', undefined);
+  });
+  afterAll(() => rmSync(packages, { recursive: true, force: true }));
+
+  test('a core older than the range is refused before the plugin runs, saying which versions meet and to upgrade LSP', async () => {
+    const line = await refusal(importPlugin('needs-newer', [packages]));
+    expect(line).toBe(
+      `plugin lsp-plugin-needs-newer 2.0.0 needs @lsp/core >=0.4.0 (its peer dependency) and this LSP has @lsp/core ${coreVersion}; ` +
+        `upgrade LSP to a release in >=0.4.0 (bun add @lsp/runner@latest @lsp/core@latest), or install a release of lsp-plugin-needs-newer whose peer range includes ${coreVersion}`,
+    );
+  });
+
+  test('a core newer than the range is refused, saying to upgrade the plugin', async () => {
+    const line = await refusal(importPlugin('pinned-old', [packages]));
+    expect(line).toContain(`needs @lsp/core ^0.0.3 (its peer dependency) and this LSP has @lsp/core ${coreVersion}`);
+    expect(line).toContain('upgrade the plugin to a release whose peer range includes');
+    expect(line).toContain('bun add lsp-plugin-pinned-old@latest');
+  });
+
+  test('the v1 range, a workspace range and no peer dependency all load', async () => {
+    for (const name of ['v1-range', 'workspace', 'no-peer']) expect((await importPlugin(name, [packages])).name).toBe(`lsp-plugin-${name}`);
+  });
+
+  test('installed plugins outside the range become warnings; the rest load', async () => {
+    const registry = await loadPlugins({ fromDirectories: [packages] });
+    expect(registry.plugins.map(({ plugin }) => plugin.name)).toEqual(['lsp-plugin-no-peer', 'lsp-plugin-v1-range', 'lsp-plugin-workspace']);
+    expect(registry.warnings.map((warning) => warning.plugin)).toEqual(['lsp-plugin-needs-newer', 'lsp-plugin-pinned-old']);
+  });
+
+  test('checkCorePeerRange judges a range against a given core version', async () => {
+    const check = async (range: string, core: string) => checkCorePeerRange('x', { name: 'x', peerDependencies: { '@lsp/core': range } }, core);
+    await check('>=0.1.0', '3.2.1');
+    expect(await refusal(check('^1.2.0', '1.1.9'))).toContain('; upgrade LSP to a release in ^1.2.0');
+    expect(await refusal(check('1.x', '2.0.0'))).toContain('; upgrade the plugin');
+  });
+});
+
 describe('the registry', () => {
   test('explicit plugins load first; broken installed plugins become warnings, not failures', async () => {
     const registry = await loadPlugins({ commandLinePlugins: ['./good.ts'], fromDirectories: [directory] });
     expect(registry.plugins.map(({ plugin, origin }) => `${plugin.name}:${origin}`)).toEqual([
-      'good:command line',
+      'good:flag',
       'lsp-plugin-found:installed',
     ]);
     expect(registry.warnings).toHaveLength(1);

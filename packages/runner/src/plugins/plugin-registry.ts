@@ -3,6 +3,7 @@
 import { PluginError, componentKinds, type ComponentKind, type PluginComponentsV1, type PluginV1 } from '@lsp/core';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkCorePeerRange, findPluginManifest } from './plugin-compatibility';
 import { discoverInstalledPlugins, resolvePluginModule } from './plugin-resolution';
 import { errorText, pluginFromModule, validatePlugin } from './plugin-validation';
 
@@ -10,8 +11,8 @@ type ComponentOf<K extends ComponentKind> = NonNullable<PluginComponentsV1[K]>[n
 
 export interface LoadedPlugin {
   plugin: PluginV1;
-  /** Where it came from: 'config', 'command line' or 'installed'. */
-  origin: 'config' | 'command line' | 'installed';
+  /** Where it came from: lsp.config.ts, a --plugin flag, or an installed package found by its keyword. */
+  origin: 'config' | 'flag' | 'installed';
 }
 
 export interface PluginLoadWarning {
@@ -72,9 +73,14 @@ export function defaultResolutionDirectories(): string[] {
   return [process.cwd(), dirname(fileURLToPath(import.meta.url))];
 }
 
-/** Imports one plugin by name or path. Throws PluginError with one line on any failure. */
+/**
+ * Imports one plugin by name or path. Its package's peer range on @lsp/core is checked before its code runs (an old
+ * core may lack what it imports). Throws PluginError with one line on any failure.
+ */
 export async function importPlugin(name: string, fromDirectories: readonly string[]): Promise<PluginV1> {
   const modulePath = resolvePluginModule(name, fromDirectories);
+  const found = findPluginManifest(modulePath);
+  if (found) checkCorePeerRange(name, found.manifest);
   let moduleNamespace: unknown;
   try {
     moduleNamespace = await import(modulePath);
@@ -94,7 +100,7 @@ export async function loadPlugins(options: LoadPluginsOptions = {}): Promise<Plu
     registry.add(validatePlugin(value, `${label} (lsp.config.ts)`), 'config');
   });
   for (const name of options.commandLinePlugins ?? []) {
-    registry.add(await importPlugin(name, fromDirectories), 'command line');
+    registry.add(await importPlugin(name, fromDirectories), 'flag');
   }
   if (options.discover ?? true) {
     for (const name of discoverInstalledPlugins(fromDirectories)) {
@@ -108,6 +114,11 @@ export async function loadPlugins(options: LoadPluginsOptions = {}): Promise<Plu
     }
   }
   return registry;
+}
+
+/** First-party plugins are the project's own, published under the @lsp scope; everything else is third-party. */
+export function isFirstParty(plugin: PluginV1): boolean {
+  return plugin.name.startsWith('@lsp/');
 }
 
 /** Names of the components a plugin contributes, by kind, for listings. */

@@ -43,10 +43,30 @@ export function resolvePluginModule(name: string, fromDirectories: readonly stri
       }
     }
   }
+  for (const candidate of candidates) {
+    const folder = installedPackageFolder(candidate, fromDirectories);
+    if (folder) {
+      throw new PluginError(`plugin ${name}: ${folder} is installed but its entry point does not resolve (a file its "exports" or "main" names is missing)`, {
+        hint: 'reinstall it (bun install), or build it if it is a workspace package (bun run build)',
+      });
+    }
+  }
   const suggested = candidates.length > 1 ? candidates[1] : candidates[0];
   throw new PluginError(`plugin ${name} not found (looked for ${candidates.join(', ')})`, {
     hint: `install it with \`bun add ${suggested}\`, or pass a path to the plugin's file`,
   });
+}
+
+/** The folder of an installed package, found in the node_modules of the given folders or above them. */
+function installedPackageFolder(name: string, fromDirectories: readonly string[]): string | undefined {
+  for (const start of fromDirectories) {
+    for (let directory = resolve(start); ; directory = dirname(directory)) {
+      const folder = join(directory, 'node_modules', name);
+      if (existsSync(join(folder, 'package.json'))) return folder;
+      if (dirname(directory) === directory) break;
+    }
+  }
+  return undefined;
 }
 
 interface PackageManifest {

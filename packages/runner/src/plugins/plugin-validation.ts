@@ -1,8 +1,6 @@
 // Checks that a module's export is a v1 plugin whose components have the right shape, before anything is called.
-import {
-  PluginError, componentKinds, componentShapes, pluginHeaderShape, supportedSpecificationVersions,
-  type PluginV1,
-} from '@lsp/core';
+import { PluginError, componentKinds, componentShapes, pluginHeaderShape, type PluginV1 } from '@lsp/core';
+import { checkSpecificationVersion } from './plugin-compatibility';
 
 /** The runner's own version, the one plugins are built against. */
 export const runnerVersion = '0.1.0';
@@ -31,14 +29,7 @@ export function validatePlugin(value: unknown, label: string): PluginV1 {
     });
   }
   const record = value as Record<string, unknown>;
-  const version = record.specificationVersion;
-  if (typeof version === 'string' && !(supportedSpecificationVersions as readonly string[]).includes(version)) {
-    throw new PluginError(
-      `plugin ${label} was built for specification ${version}, but this LSP (${runnerVersion}) supports ` +
-        supportedSpecificationVersions.join(', '),
-      { hint: `install a version of ${label} made for specification v1, or upgrade LSP` },
-    );
-  }
+  checkSpecificationVersion(`plugin ${label}`, typeof record.name === 'string' ? record.name : label, record.specificationVersion);
   const header = pluginHeaderShape.safeParse(value);
   if (!header.success) {
     const issue = header.error.issues[0]!;
@@ -55,11 +46,14 @@ export function validatePlugin(value: unknown, label: string): PluginV1 {
       });
     }
     components.forEach((component, index) => {
+      const componentName = typeof (component as { name?: unknown })?.name === 'string' ? ` ("${(component as { name: string }).name}")` : '';
+      checkSpecificationVersion(
+        `plugin ${label}: ${kind}[${index}]${componentName}`, typeof record.name === 'string' ? record.name : label,
+        (component as { specificationVersion?: unknown })?.specificationVersion,
+      );
       const result = componentShapes[kind].safeParse(component);
       if (!result.success) {
         const issue = result.error.issues[0]!;
-        const componentName =
-          typeof (component as { name?: unknown })?.name === 'string' ? ` ("${(component as { name: string }).name}")` : '';
         const field = issue.path.length > 0 ? `field "${issue.path.join('.')}"` : 'the component';
         throw new PluginError(
           `plugin ${label}: ${kind}[${index}]${componentName} fails its shape check: ${field} ${issue.message.toLowerCase()}`,

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IterationMetrics, IterationSample } from '../run/run-metrics';
-import { pickSampleIterations, renderReportHtml, writeReport } from './run-report';
+import { gameStatisticNames, pickSampleIterations, renderReportHtml, writeReport } from './run-report';
 
 const metrics: IterationMetrics[] = [0, 1, 2, 3, 4].map((iteration) => ({
   iteration, time: iteration * 2, solverRewardMean: iteration / 10, challengerRewardMean: -iteration / 10, kl: 0.01 * iteration,
@@ -34,6 +34,17 @@ describe('run report', () => {
     expect(html).toContain('final held-out score 0.400');
     // Exactly the three script elements we write: data, library, charts.
     expect(html.match(/<script/g)).toHaveLength(3);
+  });
+
+  test('draws one chart for each figure the game added, named after it', () => {
+    const withGame = metrics.map((m, index) => ({ ...m, zeroVarianceGroups: index, gameStatistics: { uncertaintyRewardMean: index / 4, 'a<b': 1 } }));
+    const html = renderReportHtml({ title: 't', config: {}, metrics: withGame, samples });
+    expect(gameStatisticNames(withGame)).toEqual(['uncertaintyRewardMean', 'a<b']);
+    expect(html).toContain('<figcaption>Game statistic: uncertaintyRewardMean</figcaption><canvas id="game-statistic-0">');
+    expect(html).toContain('<figcaption>Game statistic: a&#60;b</figcaption><canvas id="game-statistic-1">');
+    expect(html).toContain('"gameStatistics":["uncertaintyRewardMean","a\\u003cb"]');
+    expect(html).toContain('<canvas id="zero-variance">');
+    expect(renderReportHtml({ title: 't', config: {}, metrics, samples })).not.toContain('game-statistic-0"');
   });
 
   test('writeReport writes report.html in the run folder', () => {

@@ -112,7 +112,16 @@ line('heldout', [{ key: 'heldOutScore', label: 'all levels', points: true }].con
 line('valid', [{ key: 'validQueryFraction', label: 'valid queries' }], 'fraction');
 line('kl', [{ key: 'kl', label: 'KL to the reference' }], 'KL');
 line('training', [{ key: 'loss', label: 'loss' }, { key: 'gradientNorm', label: 'gradient norm' }], 'value');
+line('zero-variance', [{ key: 'zeroVarianceGroups', label: 'groups with equal rewards' }], 'groups');
+data.gameStatistics.forEach((name, index) => line('game-statistic-' + index, [{
+  key: 'gameStatistics', label: name, pick: (m) => (m.gameStatistics || {})[name] ?? null,
+}], name));
 `;
+
+/** Names of the figures the game added (metrics.gameStatistics), in first-seen order: one chart each. */
+export function gameStatisticNames(metrics: readonly IterationMetrics[]): string[] {
+  return [...new Set(metrics.flatMap((m) => Object.keys(m.gameStatistics ?? {})))];
+}
 
 export function renderReportHtml(input: ReportInput): string {
   const last = input.metrics[input.metrics.length - 1];
@@ -139,12 +148,16 @@ pre { background: #f6f6f6; padding: 1em; overflow-x: auto; }
 <figure><figcaption>Valid-query fraction</figcaption><canvas id="valid"></canvas></figure>
 <figure><figcaption>KL to the reference</figcaption><canvas id="kl"></canvas></figure>
 <figure><figcaption>Loss and gradient norm</figcaption><canvas id="training"></canvas></figure>
+<figure><figcaption>Zero-variance groups (no Solver gradient)</figcaption><canvas id="zero-variance"></canvas></figure>
+${gameStatisticNames(input.metrics)
+  .map((name, index) => `<figure><figcaption>Game statistic: ${escapeHtml(name)}</figcaption><canvas id="game-statistic-${index}"></canvas></figure>`)
+  .join('\n')}
 </div>
 <h2>Samples</h2>
 ${samplesSection(input.samples)}
 <h2>Configuration</h2>
 <pre>${escapeHtml(JSON.stringify(input.config, null, 2))}</pre>
-<script id="lsp-data" type="application/json">${scriptJson({ metrics: input.metrics })}</script>
+<script id="lsp-data" type="application/json">${scriptJson({ metrics: input.metrics, gameStatistics: gameStatisticNames(input.metrics) })}</script>
 <script>${chartLibrarySource().replace(/<\/script/gi, '<\\/script')}</script>
 <script>${chartScript}</script>
 </body></html>

@@ -29,6 +29,11 @@ export const iterationMetricsSchema = z.object({
   queryDifficultyCounts: z.record(z.string(), z.number().int().nonnegative()).optional(),
   /** Groups whose rewards were all equal (they carry no gradient). */
   zeroVarianceGroups: z.number().int().nonnegative().optional(),
+  /**
+   * The game's own figures: every finite entry of its Advantages.statistics not recorded above (lsp's valueMean,
+   * a variant's reward terms). The report draws one chart per name.
+   */
+  gameStatistics: z.record(z.string(), finite).optional(),
   /** Tokens the policy generated this iteration (Challenger and Solver). */
   generatedTokens: z.number().int().nonnegative().optional(),
   /** Wall-clock seconds by phase: generation, judging (judge and quality), scoring (log-probs), training. */

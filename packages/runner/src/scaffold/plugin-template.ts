@@ -1,27 +1,94 @@
-// The files of a new plugin package, as written by `lsp new plugin <name>`.
+// The files of a new plugin package, as written by `lsp new plugin|game|judge|benchmark|backend <name>`: what every
+// kind shares (package.json, tsconfig.json, README.md, .gitignore) and, from template-<kind>.ts, its source and test.
+import { specificationCoreRanges } from '@lsp/core';
+import { backendTemplate } from './template-backend';
+import { benchmarkTemplate } from './template-benchmark';
+import { gameTemplate } from './template-game';
+import { judgeTemplate, pluginTemplate } from './template-judge';
+
+export const pluginKinds = ['plugin', 'game', 'judge', 'benchmark', 'backend'] as const;
+export type PluginKind = (typeof pluginKinds)[number];
+
+/** The names a template writes, all derived from the short name. */
+export interface TemplateNames {
+  /** Short name: `lsp new game hard-queries` -> 'hard-queries' (the component's name). */
+  name: string;
+  /** 'lsp-plugin-hard-queries'. */
+  packageName: string;
+  /** 'hardQueries': the plugin factory. */
+  factory: string;
+  /** 'HardQueries': types and classes. */
+  pascal: string;
+}
+
+/** What a kind contributes beyond the shared files. */
+export interface KindTemplate {
+  /** The sentence's object: 'the "x" game'. */
+  describes: string;
+  /** @lsp packages the plugin imports at run time (dependencies), besides @lsp/core (a peer). */
+  lspDependencies: string[];
+  /** @lsp packages its test uses (devDependencies), besides @lsp/core. */
+  lspDevDependencies: string[];
+  /** src/index.ts. */
+  source: string;
+  /** src/index.test.ts. */
+  test: string;
+  /** README.md's section on what the component does and how to change it. */
+  readme: string;
+  /** How it is enabled in lsp.config.ts and on the command line. */
+  configField: string;
+  commandLine: string;
+}
 
 export interface PluginTemplateOptions {
-  /** Short name: `lsp new plugin word-count` makes lsp-plugin-word-count. */
+  kind: PluginKind;
   name: string;
-  /** How the package depends on @lsp/core: a version range, or file:<path> inside an LSP checkout. */
-  coreDependency: string;
+  /** How the package depends on each @lsp package: a version range, or link:<folder> inside an LSP checkout. */
+  lspSpecifiers: Record<string, string>;
 }
 
 export function pluginPackageName(name: string): string {
   return `lsp-plugin-${name}`;
 }
 
-function camelCase(name: string): string {
-  return name.replace(/-([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
+export function templateNames(name: string): TemplateNames {
+  const factory = name.replace(/-([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
+  return { name, packageName: pluginPackageName(name), factory, pascal: factory.charAt(0).toUpperCase() + factory.slice(1) };
+}
+
+export function kindTemplate(kind: PluginKind, names: TemplateNames): KindTemplate {
+  switch (kind) {
+    case 'plugin': return pluginTemplate(names);
+    case 'judge': return judgeTemplate(names);
+    case 'game': return gameTemplate(names);
+    case 'benchmark': return benchmarkTemplate(names);
+    case 'backend': return backendTemplate(names);
+  }
+}
+
+/** Every @lsp package a kind's package.json names, for the specifiers the caller must supply. */
+export function lspPackagesOf(kind: PluginKind): string[] {
+  const template = kindTemplate(kind, templateNames('x'));
+  return ['@lsp/core', ...template.lspDependencies, ...template.lspDevDependencies];
+}
+
+function sorted(record: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 export function pluginTemplateFiles(options: PluginTemplateOptions): Record<string, string> {
-  const packageName = pluginPackageName(options.name);
-  const factory = camelCase(options.name);
+  const names = templateNames(options.name);
+  const template = kindTemplate(options.kind, names);
+  const specifier = (name: string) => {
+    const value = options.lspSpecifiers[name];
+    if (value === undefined) throw new Error(`no version specifier for ${name}`);
+    return value;
+  };
+  const dependencies = sorted(Object.fromEntries(template.lspDependencies.map((name) => [name, specifier(name)])));
   const packageJson = {
-    name: packageName,
+    name: names.packageName,
     version: '0.1.0',
-    description: `An LSP plugin that adds the "${options.name}" judge.`,
+    description: `An LSP plugin that adds ${template.describes}.`,
     type: 'module',
     keywords: ['lsp-plugin'],
     main: './dist/index.js',
@@ -33,13 +100,16 @@ export function pluginTemplateFiles(options: PluginTemplateOptions): Record<stri
       typecheck: 'tsc --noEmit',
       test: 'bun test',
     },
-    peerDependencies: { '@lsp/core': '>=0.1.0' },
-    devDependencies: {
-      '@lsp/core': options.coreDependency,
+    // The specification's range on the core, not one release: later cores keep loading v1 plugins.
+    peerDependencies: { '@lsp/core': specificationCoreRanges.v1 },
+    ...(Object.keys(dependencies).length > 0 ? { dependencies } : {}),
+    devDependencies: sorted({
+      '@lsp/core': specifier('@lsp/core'),
+      ...Object.fromEntries(template.lspDevDependencies.map((name) => [name, specifier(name)])),
       '@types/bun': '1.4.5',
       tsup: '8.5.0',
       typescript: '5.9.3',
-    },
+    }),
   };
   const tsconfig = {
     compilerOptions: {
@@ -55,102 +125,43 @@ export function pluginTemplateFiles(options: PluginTemplateOptions): Record<stri
     },
     include: ['src'],
   };
-  const index = `// ${packageName}: an LSP plugin contributing the "${options.name}" judge.
-import type { JudgeFactoryV1, JudgeItem, JudgeScore, JudgeV1, PluginV1 } from '@lsp/core';
+  const readme = `# ${names.packageName}
 
-export interface ${capitalise(factory)}Options {
-  /** Answers longer than this many characters score 0. */
-  maxCharacters?: number;
-}
-
-/** Scores 1 when the answer is non-empty and within the length limit, else 0. Replace with your own rule. */
-export function create${capitalise(factory)}Judge(options: ${capitalise(factory)}Options = {}): JudgeV1 {
-  const maxCharacters = options.maxCharacters ?? 2000;
-  return {
-    specificationVersion: 'v1',
-    name: '${options.name}',
-    async doScore(items: readonly JudgeItem[]): Promise<JudgeScore[]> {
-      return items.map((item) => {
-        const answer = item.answer.trim();
-        const ok = answer.length > 0 && answer.length <= maxCharacters;
-        return { score: ok ? 1 : 0, details: { characters: answer.length } };
-      });
-    },
-  };
-}
-
-const judgeFactory: JudgeFactoryV1 = {
-  specificationVersion: 'v1',
-  name: '${options.name}',
-  create: (options) => create${capitalise(factory)}Judge(options as ${capitalise(factory)}Options),
-};
-
-/** The plugin factory: list \`${factory}()\` in lsp.config.ts, or pass \`--plugin ${options.name}\`. */
-export default function ${factory}(): PluginV1 {
-  return {
-    specificationVersion: 'v1',
-    name: '${packageName}',
-    version: '0.1.0',
-    judges: [judgeFactory],
-  };
-}
-`;
-  const test = `// Tests of the ${options.name} plugin: its shape, and its judge on answers that should pass and fail.
-import { describe, expect, test } from 'bun:test';
-import ${factory}, { create${capitalise(factory)}Judge } from './index';
-
-describe('${packageName}', () => {
-  test('is a v1 plugin with one judge', () => {
-    const plugin = ${factory}();
-    expect(plugin.specificationVersion).toBe('v1');
-    expect(plugin.name).toBe('${packageName}');
-    expect(plugin.judges?.map((judge) => judge.name)).toEqual(['${options.name}']);
-  });
-
-  test('scores non-empty answers within the limit as 1 and others as 0', async () => {
-    const judge = create${capitalise(factory)}Judge({ maxCharacters: 5 });
-    const scores = await judge.doScore(
-      [
-        { query: 'q', answer: 'hello' },
-        { query: 'q', answer: '   ' },
-        { query: 'q', answer: 'too long' },
-      ],
-      {},
-    );
-    expect(scores.map((entry) => entry.score)).toEqual([1, 0, 0]);
-  });
-});
-`;
-  const readme = `# ${packageName}
-
-An LSP plugin that adds the \`${options.name}\` judge.
+An LSP plugin that adds ${template.describes}.
 
 \`\`\`sh
 bun install && bun run build && bun test
 \`\`\`
 
-Use it in \`lsp.config.ts\`:
+${template.readme}
+
+## Using it
+
+Install it beside LSP (\`bun add ${names.packageName}\`, or \`bun add /path/to/${names.packageName}\` before it is
+published), then list it in \`lsp.config.ts\`:
 
 \`\`\`ts
 import { defineConfig } from '@lsp/core';
-import ${factory} from '${packageName}';
+import ${names.factory} from '${names.packageName}';
 
-export default defineConfig({ plugins: [${factory}()], judge: '${options.name}' });
+export default defineConfig({ plugins: [${names.factory}()], ${template.configField} });
 \`\`\`
 
-or on the command line: \`bun lsp run --plugin ${options.name} --judge ${options.name}\`.
-Publish it to npm with the \`lsp-plugin\` keyword (already in package.json) so \`bun lsp plugins\` finds it.
+or name it on the command line: \`${template.commandLine}\`. \`bun lsp plugins\` lists it with its source.
+
+## Publishing
+
+\`npm publish\` (after \`bun run build\`; \`files\` ships \`dist/\` only). Keep the \`lsp-plugin-\` prefix and the
+\`lsp-plugin\` keyword (both in package.json): they are how \`bun lsp plugins\` finds an installed plugin and how
+\`--plugin ${names.name}\` resolves. The peer dependency on \`@lsp/core\` is the range of cores that implement
+specification v1; raise its lower bound if you use something added to v1 later. See LSP's docs/plugins.md.
 `;
   return {
     'package.json': `${JSON.stringify(packageJson, null, 2)}\n`,
     'tsconfig.json': `${JSON.stringify(tsconfig, null, 2)}\n`,
-    'src/index.ts': index,
-    'src/index.test.ts': test,
+    'src/index.ts': template.source,
+    'src/index.test.ts': template.test,
     'README.md': readme,
     '.gitignore': 'node_modules/\ndist/\n',
   };
-}
-
-function capitalise(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -123,8 +123,18 @@ export async function evaluateBenchmark(
 /** Splits a benchmark's figures into the overall score and per-level scores ('level-2' -> '2'). */
 export function heldOutFigures(figures: Record<string, number>): Pick<IterationMetrics, 'heldOutScore' | 'heldOutByLevel'> {
   const byLevel: Record<string, number> = {};
-  for (const [key, value] of Object.entries(figures)) if (key !== 'overall') byLevel[key.replace(/^level-/, '')] = value;
+  // Only 'level-N' figures are levels; benchmarks report others too (pass@k, win rates by subset, counts).
+  for (const [key, value] of Object.entries(figures)) if (key.startsWith('level-')) byLevel[key.slice('level-'.length)] = value;
   return { heldOutScore: figures.overall ?? mean(Object.values(byLevel)), heldOutByLevel: byLevel };
+}
+
+/** The statistics the loop records under their own names; every other finite figure a game reports is kept as is. */
+const recordedStatistics = new Set(['solverRewardMean', 'challengerRewardMean', 'qualityRewardMean', 'zeroVarianceGroups']);
+
+/** A game's own figures (Advantages.statistics beyond the recorded ones), for metrics.jsonl and the report. */
+export function gameStatisticsOf(statistics: Record<string, number>): Pick<IterationMetrics, 'gameStatistics'> {
+  const own = Object.entries(statistics).filter(([key, value]) => !recordedStatistics.has(key) && Number.isFinite(value));
+  return own.length > 0 ? { gameStatistics: Object.fromEntries(own) } : {};
 }
 
 interface IterationOutcome {
@@ -356,6 +366,7 @@ async function runIteration(
     ...(hasChallenger && difficulties.length > 0 ? { queryDifficultyMean: mean(difficulties) } : {}),
     ...(hasChallenger && Object.keys(levelCounts).length > 0 ? { queryDifficultyCounts: levelCounts } : {}),
     ...(statistics.zeroVarianceGroups !== undefined ? { zeroVarianceGroups: statistics.zeroVarianceGroups } : {}),
+    ...gameStatisticsOf(statistics),
     generatedTokens,
     phaseSeconds,
   };

@@ -37,3 +37,14 @@ export function definePlugin(plugin: PluginV1): PluginV1 {
 
 /** The specification versions this core understands. */
 export const supportedSpecificationVersions = ['v1'] as const;
+
+/** This package's version (a test keeps it equal to package.json's): what plugins' peer ranges are matched against. */
+export const coreVersion = '0.1.0';
+
+/**
+ * The @lsp/core versions that implement each specification version. v1 begins at 0.1.0 and has no upper bound:
+ * later cores keep loading v1 plugins (adapting them once a v2 exists) for as long as they list v1 in
+ * `supportedSpecificationVersions`. A plugin built on v1 declares this range as its peer dependency on @lsp/core,
+ * or a higher lower bound when it uses something added to v1 later (docs/plugins.md, "Specification versions").
+ */
+export const specificationCoreRanges = { v1: '>=0.1.0' } as const;
