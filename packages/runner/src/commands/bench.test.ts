@@ -102,6 +102,108 @@ describe('lsp bench --model', () => {
   });
 });
 
+describe('lsp bench with a judge (alpacaeval)', () => {
+  const alpaca = [
+    { instruction: 'add 2 3', output: '4', generator: 'reference', dataset: 'helpful_base' },
+    { instruction: 'reverse abc', output: 'cba', generator: 'reference', dataset: 'koala' },
+  ];
+
+  test('--judge names the judge that compares the given answers with the file\'s outputs', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'lsp-bench-'));
+    try {
+      writeFileSync(join(directory, 'alpaca.jsonl'), jsonLines(alpaca));
+      // The world judge scores world tasks: the first answer is right where the reference is wrong, the second wrong.
+      writeFileSync(join(directory, 'responses.jsonl'), jsonLines([
+        { instruction: 'add 2 3', output: '5' }, { instruction: 'reverse abc', output: 'abc' },
+      ]));
+      const result = await lsp('bench', '--benchmark', 'alpacaeval', '--data', join(directory, 'alpaca.jsonl'),
+        '--responses', join(directory, 'responses.jsonl'), '--judge', 'world', '--json', join(directory, 'out.json'));
+      expect(result.code).toBe(0);
+      const written = JSON.parse(readFileSync(join(directory, 'out.json'), 'utf8'));
+      expect(written.figures.win_rate).toBe(0.5);
+      expect(written.figures['win_rate/helpful_base']).toBe(1);
+      expect(written.figures['win_rate/koala']).toBe(0);
+      expect(written.items.map((item: { score: number }) => item.score)).toEqual([1, 0]);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  test('--baseline generates the reference answers with another model: the same model ties everywhere', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'lsp-bench-'));
+    try {
+      writeFileSync(join(directory, 'alpaca.jsonl'), jsonLines(alpaca));
+      const result = await lsp('bench', '--benchmark', 'alpacaeval', '--data', join(directory, 'alpaca.jsonl'),
+        '--model', 'builtin', '--baseline', 'builtin', '--judge', 'world', '--max-tokens', '16', '--json', join(directory, 'out.json'));
+      expect(result.code).toBe(0);
+      const written = JSON.parse(readFileSync(join(directory, 'out.json'), 'utf8'));
+      expect(written.figures.win_rate).toBe(0.5);
+      const baseline = readFileSync(join(directory, 'out.baseline.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+      expect(baseline.map((line: { instruction: string }) => line.instruction)).toEqual(['add 2 3', 'reverse abc']);
+      expect(baseline.map((line: { output: string }) => line.output)).toEqual(written.items.map((item: { answers: string[] }) => item.answers[0]));
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  test('without a judge: one line saying how to give one', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'lsp-bench-'));
+    try {
+      writeFileSync(join(directory, 'alpaca.jsonl'), jsonLines(alpaca));
+      const result = await lsp('bench', '--benchmark', 'alpacaeval', '--data', join(directory, 'alpaca.jsonl'), '--model', 'builtin');
+      expect(result.code).toBe(1);
+      const lines = result.stderr.trimEnd().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain('--judge');
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('lsp bench on the sample files of every format', () => {
+  const root = join(import.meta.dir, '..', '..', '..', '..');
+  const readRows = (path: string) => readFileSync(join(root, path), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+
+  test('IFEval, MATH and MBPP answers given as the reference scripts take them are scored, details in --json', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'lsp-bench-'));
+    try {
+      const math = readRows('plugins/benchmark-math/src/fixtures/math-sample.jsonl');
+      const mbpp = readRows('plugins/benchmark-code/src/fixtures/mbpp-sample.jsonl');
+      // MATH: the first answered with its own solution's box, the rest with nonsense; MBPP: its own code.
+      writeFileSync(join(directory, 'math.jsonl'), jsonLines(math.map((row, index) => ({
+        problem: row.problem, response: index === 0 ? row.solution : 'I do not know.',
+      }))));
+      writeFileSync(join(directory, 'mbpp.jsonl'), jsonLines(mbpp.map((row) => ({ task_id: row.task_id, response: row.code }))));
+      const runs: [string[], (figures: Record<string, number>, items: { details?: unknown[] }[]) => void][] = [
+        [['--benchmark', 'ifeval', '--data', join(root, 'plugins/benchmark-ifeval/src/fixtures/input_data.jsonl'),
+          '--responses', join(root, 'plugins/benchmark-ifeval/src/fixtures/input_response_data.jsonl')], (figures, items) => {
+          expect(figures.prompt_loose).toBeGreaterThanOrEqual(figures.prompt_strict!);
+          expect(items[0]!.details![0]).toHaveProperty('instructions');
+        }],
+        [['--benchmark', 'math', '--data', join(root, 'plugins/benchmark-math/src/fixtures/math-sample.jsonl'),
+          '--responses', join(directory, 'math.jsonl')], (figures) => {
+          expect(figures.overall).toBeCloseTo(1 / math.length, 12);
+        }],
+        [['--benchmark', 'mbpp', '--data', join(root, 'plugins/benchmark-code/src/fixtures/mbpp-sample.jsonl'),
+          '--responses', join(directory, 'mbpp.jsonl'), '--allow-code-execution'], (figures, items) => {
+          expect(figures['pass@1']).toBe(1);
+          expect(items[0]!.details![0]).toHaveProperty('status', 'passed');
+        }],
+      ];
+      for (const [args, check] of runs) {
+        const result = await lsp('bench', ...args, '--json', join(directory, 'out.json'));
+        expect(result.stderr).not.toContain('lsp: ');
+        expect(result.code).toBe(0);
+        const written = JSON.parse(readFileSync(join(directory, 'out.json'), 'utf8'));
+        check(written.figures, written.items);
+      }
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('response matching', () => {
   test('matches by id, by prompt and by the metadata fields the formats name, numbers as strings', () => {
     const items = [
