@@ -11,6 +11,7 @@ import { registerPluginsCommand } from './plugins';
 import { registerPretrainCommand } from './pretrain';
 import { registerRunCommand } from './run';
 import { registerScoreCommand } from './score';
+import { registerServeCommand } from './serve';
 import { registerTokenizeCommand } from './tokenize';
 
 export const commandRegistrations: ((program: Command) => void)[] = [
@@ -22,6 +23,7 @@ export const commandRegistrations: ((program: Command) => void)[] = [
   registerCompareCommand,
   registerGenerateCommand,
   registerScoreCommand,
+  registerServeCommand,
   registerTokenizeCommand,
   registerPretrainCommand,
   registerNewCommand,
