@@ -6,7 +6,7 @@ import {
 } from '@lsp/core';
 import { judgePair, type Judgement } from './judgement';
 import { fitLengthControlled, sampleStandardDeviation, type LengthObservation } from './length-control';
-import { describe, optionalStringField, readRecords, stringField, type DataRecord } from './records';
+import { describe, optionalStringField, readRecords, stringField, type DataRecord } from '@lsp/benchmark-files';
 
 export interface AlpacaEvalOptions {
   /** The evaluation set: a JSON array (alpaca_eval.json) or JSONL of {instruction, output, generator, dataset}. */

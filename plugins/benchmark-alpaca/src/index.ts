@@ -10,8 +10,6 @@ export { characterLength, judgePair, scalarPreference } from './judgement';
 export type { Judgement } from './judgement';
 export { fitLengthControlled, lengthControlPenaltyC, sampleStandardDeviation } from './length-control';
 export type { LengthControlledFit, LengthObservation } from './length-control';
-export { optionalStringField, readRecords, stringField } from './records';
-export type { DataRecord } from './records';
 
 export default function benchmarkAlpaca(): PluginV1 {
   return {

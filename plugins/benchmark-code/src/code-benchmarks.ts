@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import {
   ConfigError, InvalidInputError, type BenchmarkFactoryV1, type BenchmarkItem, type BenchmarkV1,
 } from '@lsp/core';
-import { checkFileOptions, idField, optionalString, readJsonl, stringArrayField, stringField } from './jsonl';
+import { checkFileOptions, idField, optionalStringField, readRecords, stringArrayField, stringField } from '@lsp/benchmark-files';
 import { passAtK } from './pass-at-k';
 import { humanEvalProgram, mbppProgram, mbppPrompt } from './programs';
 import { findPython, runPythonProgram, type ExecutionResult } from './sandbox';
@@ -195,17 +195,17 @@ export function createHumanEvalBenchmark(options: CodeBenchmarkOptions | Record<
     'humaneval',
     options as Record<string, unknown>,
     async (data, limit) => {
-      const records = await readJsonl('humaneval', data, limit);
+      const records = await readRecords('humaneval', data, limit);
       return records.map((record) => {
-        const id = idField(data, record, 'task_id');
-        const prompt = stringField(data, record, 'prompt');
-        const test = stringField(data, record, 'test');
-        const entryPoint = stringField(data, record, 'entry_point').trim();
+        const id = idField(record, 'task_id');
+        const prompt = stringField(record, 'prompt');
+        const test = stringField(record, 'test');
+        const entryPoint = stringField(record, 'entry_point').trim();
         if (!/^[A-Za-z_]\w*$/.test(entryPoint)) {
-          throw new InvalidInputError(`${data}:${record.line}: field "entry_point" must be a Python function name, found ${JSON.stringify(entryPoint)}`);
+          throw new InvalidInputError(`${record.where}: field "entry_point" must be a Python function name, found ${JSON.stringify(entryPoint)}`);
         }
         const metadata: Record<string, unknown> = { prompt, test, entry_point: entryPoint, line: record.line };
-        const canonical = optionalString(data, record, 'canonical_solution');
+        const canonical = optionalStringField(record, 'canonical_solution');
         if (canonical !== undefined) metadata.canonical_solution = canonical;
         return { id, prompt, metadata };
       });
@@ -228,16 +228,16 @@ export function createMbppBenchmark(options: CodeBenchmarkOptions | Record<strin
     'mbpp',
     options as Record<string, unknown>,
     async (data, limit) => {
-      const records = await readJsonl('mbpp', data, limit);
+      const records = await readRecords('mbpp', data, limit);
       return records.map((record) => {
-        const id = idField(data, record, 'task_id');
+        const id = idField(record, 'task_id');
         const text = record.value.text === undefined && typeof record.value.prompt === 'string'
-          ? stringField(data, record, 'prompt')
-          : stringField(data, record, 'text');
-        const testList = stringArrayField(data, record, 'test_list');
-        const testSetupCode = optionalString(data, record, 'test_setup_code') ?? '';
+          ? stringField(record, 'prompt')
+          : stringField(record, 'text');
+        const testList = stringArrayField(record, 'test_list');
+        const testSetupCode = optionalStringField(record, 'test_setup_code') ?? '';
         const metadata: Record<string, unknown> = { text, test_list: testList, test_setup_code: testSetupCode, line: record.line };
-        const code = optionalString(data, record, 'code');
+        const code = optionalStringField(record, 'code');
         if (code !== undefined) metadata.code = code;
         return { id, prompt: mbppPrompt(text, testList), metadata };
       });

@@ -14,8 +14,6 @@ export { passAtK } from './pass-at-k';
 export { extractCode, extractMbppCode, definesFunction, humanEvalProgram, mbppProgram, mbppPrompt } from './programs';
 export { runPythonProgram, findPython, networkIsolationPrefix } from './sandbox';
 export type { ExecutionResult, ExecutionStatus, SandboxOptions } from './sandbox';
-export { readJsonl } from './jsonl';
-export type { JsonlRecord } from './jsonl';
 
 export default function benchmarkCode(): PluginV1 {
   return {

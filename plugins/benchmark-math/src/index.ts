@@ -15,8 +15,6 @@ export {
 export { readBraceGroup } from './tex';
 export type { ExtractedAnswer, ExtractionMethod } from './extract';
 export { normalizeMathAnswer, isEquivalentMath, canonicalNumber, fixFractions, fixSquareRoots } from './normalize';
-export { readJsonl } from './jsonl';
-export type { JsonlRecord } from './jsonl';
 
 export default function benchmarkMath(): PluginV1 {
   return {

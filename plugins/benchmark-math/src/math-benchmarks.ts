@@ -4,7 +4,7 @@ import {
   ConfigError, InvalidInputError, type BenchmarkFactoryV1, type BenchmarkItem, type BenchmarkV1,
 } from '@lsp/core';
 import { afterHashes, extractFinalAnswer, lastBoxed, numbersIn } from './extract';
-import { checkFileOptions, optionalLabel, readJsonl, stringField } from './jsonl';
+import { checkFileOptions, optionalLabel, readRecords, stringField } from '@lsp/benchmark-files';
 import { canonicalNumber, isEquivalentMath } from './normalize';
 
 export interface MathBenchmarkOptions {
@@ -100,18 +100,18 @@ export function createGsm8kBenchmark(options: MathBenchmarkOptions | Record<stri
     specificationVersion: 'v1',
     name: 'gsm8k',
     async loadItems(): Promise<BenchmarkItem[]> {
-      const records = await readJsonl('gsm8k', data, limit);
+      const records = await readRecords('gsm8k', data, limit);
       return records.map((record, index) => {
-        const question = stringField(data, record, 'question');
-        const solution = stringField(data, record, 'answer');
+        const question = stringField(record, 'question');
+        const solution = stringField(record, 'answer');
         const final = afterHashes(solution);
         if (final === undefined) {
-          throw new InvalidInputError(`${data}:${record.line}: field "answer" does not end in "#### N" (the final answer)`);
+          throw new InvalidInputError(`${record.where}: field "answer" does not end in "#### N" (the final answer)`);
         }
         const number = numbersIn(final)[0];
         const answer = number === undefined ? undefined : canonicalNumber(number);
         if (answer === undefined) {
-          throw new InvalidInputError(`${data}:${record.line}: field "answer": "#### ${final}" is not a number`);
+          throw new InvalidInputError(`${record.where}: field "answer": "#### ${final}" is not a number`);
         }
         return { id: `gsm8k/${index}`, prompt: withInstruction(question, instruction), metadata: { answer, question, line: record.line } };
       });
@@ -134,21 +134,21 @@ export function createMathBenchmark(options: MathBenchmarkOptions | Record<strin
     specificationVersion: 'v1',
     name: 'math',
     async loadItems(): Promise<BenchmarkItem[]> {
-      const records = await readJsonl('math', data, limit);
+      const records = await readRecords('math', data, limit);
       return records.map((record, index) => {
-        const problem = stringField(data, record, 'problem');
+        const problem = stringField(record, 'problem');
         let answer: string | undefined;
-        if (record.value.answer !== undefined) answer = stringField(data, record, 'answer');
+        if (record.value.answer !== undefined) answer = stringField(record, 'answer');
         else {
-          answer = lastBoxed(stringField(data, record, 'solution'));
+          answer = lastBoxed(stringField(record, 'solution'));
           if (answer === undefined) {
-            throw new InvalidInputError(`${data}:${record.line}: field "solution" has no \\boxed{...} answer`);
+            throw new InvalidInputError(`${record.where}: field "solution" has no \\boxed{...} answer`);
           }
         }
         const metadata: Record<string, unknown> = { answer, problem, line: record.line };
-        const level = optionalLabel(data, record, 'level');
+        const level = optionalLabel(record, 'level');
         if (level !== undefined) metadata.level = level;
-        const type = optionalLabel(data, record, 'type') ?? optionalLabel(data, record, 'subject');
+        const type = optionalLabel(record, 'type') ?? optionalLabel(record, 'subject');
         if (type !== undefined) metadata.type = type;
         const uniqueId = record.value.unique_id;
         const id = typeof uniqueId === 'string' && uniqueId !== '' ? uniqueId : `math/${index}`;

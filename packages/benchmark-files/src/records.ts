@@ -1,9 +1,9 @@
-// Reads AlpacaEval's files: the published evaluation set is a JSON array (alpaca_eval.json), model outputs are
-// often JSONL; both are accepted (a file whose first character is `[` is an array, anything else is JSONL).
+// Reads a benchmark's data file: JSONL (GSM8K, MATH, HumanEval, MBPP, IFEval) or a JSON array of objects
+// (AlpacaEval's alpaca_eval.json); a file whose first character is `[` is an array, anything else is JSONL.
 // Every refusal is one InvalidInputError line naming the file, the line (and, in an array, the element) and the
 // field.
 import { readFile } from 'node:fs/promises';
-import { InvalidInputError } from '@lsp/core';
+import { ConfigError, InvalidInputError } from '@lsp/core';
 
 export interface DataRecord {
   /** 0-based position of the record in the file (the array index, or the count of non-blank lines before it). */
@@ -141,7 +141,7 @@ class LineIndex {
 function objectOf(benchmark: string, where: string, value: unknown): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InvalidInputError(`${where}: expected a JSON object, found ${describe(value)}`, {
-      hint: `benchmark ${benchmark} reads objects with instruction, output, generator and dataset`,
+      hint: `benchmark ${benchmark} reads one JSON object per item`,
     });
   }
   return value as Record<string, unknown>;
@@ -164,8 +164,55 @@ export function optionalStringField(record: DataRecord, field: string): string |
   return value;
 }
 
+/** A non-empty array of strings (MBPP's test_list). */
+export function stringArrayField(record: DataRecord, field: string): string[] {
+  const value = record.value[field];
+  if (value === undefined || value === null) throw new InvalidInputError(`${record.where}: field "${field}" is missing`);
+  if (!Array.isArray(value) || value.some((entry) => typeof entry !== 'string')) {
+    throw new InvalidInputError(`${record.where}: field "${field}" must be an array of strings, found ${describe(value)}`);
+  }
+  if (value.length === 0) throw new InvalidInputError(`${record.where}: field "${field}" is empty`);
+  return value as string[];
+}
+
+/** An id: a non-empty string or an integer (MBPP numbers its tasks). */
+export function idField(record: DataRecord, field: string): string {
+  const value = record.value[field];
+  if (typeof value === 'number' && Number.isInteger(value)) return String(value);
+  return stringField(record, field);
+}
+
+/** An optional field that must be a string or a number when present (MATH's `level` is "Level 3" or 3). */
+export function optionalLabel(record: DataRecord, field: string): string | undefined {
+  const value = record.value[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  throw new InvalidInputError(`${record.where}: field "${field}" must be a string or a number, found ${describe(value)}`);
+}
+
+export interface FileOptions {
+  data: string;
+  limit?: number;
+}
+
+/** Checks the options every file benchmark takes: `data` (a path) and an optional positive integer `limit`. */
+export function checkFileOptions(benchmark: string, options: Record<string, unknown>): FileOptions {
+  const { data, limit } = options;
+  if (typeof data !== 'string' || data === '') {
+    throw new ConfigError(`benchmark ${benchmark}: option data (the path of its data file) is required`, {
+      hint: `pass --data FILE to lsp bench, or benchmarkOptions: { data: 'path/to/${benchmark}.jsonl' } in lsp.config.ts`,
+    });
+  }
+  if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) {
+    throw new ConfigError(`benchmark ${benchmark}: option limit must be a positive integer, got ${JSON.stringify(limit)}`);
+  }
+  return limit === undefined ? { data } : { data, limit };
+}
+
+/** A value's kind in words, for error lines. */
 export function describe(value: unknown): string {
-  if (Array.isArray(value)) return 'an array';
+  if (Array.isArray(value)) return value.length === 0 ? 'an empty array' : 'an array';
   if (value === null) return 'null';
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
