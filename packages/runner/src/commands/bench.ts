@@ -2,25 +2,15 @@
 // answers or on given answers. The logic is selfplay/bench-run.ts; this file parses flags.
 import { InvalidInputError } from '@lsp/core';
 import type { Command } from 'commander';
-import { formatFigures, runBench } from '../selfplay/bench-run';
+import { type BenchOptions, formatFigures, runBench } from '../selfplay/bench-run';
 import { parseInteger, parseNumber, prepareRun } from './shared-options';
 
-interface BenchFlags {
-  benchmark: string;
-  data?: string;
-  model?: string;
-  responses?: string;
-  limit?: number;
-  temperature: number;
-  samples: number;
-  maxTokens: number;
+/** The flags: BenchOptions as commander gives them (seed from the root command, switches possibly absent). */
+type BenchFlags = Omit<BenchOptions, 'seed' | 'allowCodeExecution' | 'benchmarkOptions'> & {
   seed?: number;
   allowCodeExecution?: boolean;
-  json?: string;
   backend?: string;
-  judge?: string;
-  baseline?: string;
-}
+};
 
 export function registerBenchCommand(program: Command): void {
   program
@@ -50,20 +40,9 @@ export function registerBenchCommand(program: Command): void {
         throw new InvalidInputError('--samples above 1 needs --temperature above 0 (greedy answers are all the same)');
       }
       const { resolved, registry } = await prepareRun(command, { ...(flags.backend ? { backend: flags.backend } : {}) });
+      const { backend: _backend, ...benchFlags } = flags;
       const result = await runBench(registry, resolved.config, {
-        benchmark: flags.benchmark,
-        ...(flags.data !== undefined ? { data: flags.data } : {}),
-        ...(flags.model !== undefined ? { model: flags.model } : {}),
-        ...(flags.responses !== undefined ? { responses: flags.responses } : {}),
-        ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
-        ...(flags.json !== undefined ? { json: flags.json } : {}),
-        ...(flags.judge !== undefined ? { judge: flags.judge } : {}),
-        ...(flags.baseline !== undefined ? { baseline: flags.baseline } : {}),
-        temperature: flags.temperature,
-        samples: flags.samples,
-        maxTokens: flags.maxTokens,
-        seed: flags.seed ?? 0,
-        allowCodeExecution: flags.allowCodeExecution === true,
+        ...benchFlags, seed: flags.seed ?? 0, allowCodeExecution: flags.allowCodeExecution === true,
       }, (line) => console.error(`lsp bench: ${line}`));
       const source = flags.responses ? `responses ${flags.responses}` : `model ${flags.model}`;
       console.log(`${flags.benchmark}${flags.data ? ` (${flags.data})` : ''}, ${source}: ${result.items.length} items scored` +
