@@ -78,8 +78,9 @@ export function mutateJson(value: unknown, random: Random): { value: unknown; ed
       container[place.key] = text;
       edits.push(`${where} = ${JSON.stringify(text)}`);
     } else {
-      container[place.key] = structuredClone(current);
-      if (!Array.isArray(container)) container[`${place.key}_copy`] = structuredClone(current);
+      const copy = structuredClone(current) as JsonValue;
+      container[place.key] = copy;
+      if (!Array.isArray(container)) (container as Record<string, JsonValue>)[`${place.key}_copy`] = structuredClone(copy);
       edits.push(`${where} duplicated`);
     }
   }

@@ -225,7 +225,7 @@ export const mutationTargets: MutationTarget[] = [
         return {
           edits: [decode ? 'decode' : 'jsonl', ...edits], size: text.length,
           async run() {
-            await runTokenize({ tokenizerPath: directory, jsonl: !decode, decode }, [text], { write: () => true });
+            await runTokenize({ tokenizerPath: directory, jsonl: !decode, decode }, (async function* () { yield text; })(), { write: () => true });
           },
         };
       };
