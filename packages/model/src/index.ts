@@ -15,3 +15,5 @@ export { writeRandomModel } from './random-model';
 export { runScore, runGenerate, scoreSequences, parseScoreInput, generationDefaults } from './model-commands';
 export type { ScoreLine, GenerateCommandOptions } from './model-commands';
 export type { RandomModelOptions } from './random-model';
+export { exportGguf, ggufDTypes, quantizeQ8_0, dequantizeQ8_0, permuteForLlamaRope } from './gguf-export';
+export type { GgufDType, GgufExportOptions, GgufExportSummary } from './gguf-export';
