@@ -62,6 +62,21 @@ export const configSchema = z
     benchmarkOptions: z.record(z.string(), z.unknown()).default({}),
     /** Save a checkpoint every this many iterations (and at the end, and on Ctrl-C). */
     checkpointEvery: z.number().int().positive().default(10),
+    /**
+     * Where the Challenger's and Solver's generations run: 'local' (default), or 'openai': an OpenAI-compatible
+     * server's /v1/completions at `rolloutUrl` (token ids in and out; docs/serve.md), training staying local.
+     */
+    rollouts: z.enum(['local', 'openai']).optional(),
+    /** The rollout server's base URL, e.g. http://gpu-box:8000/v1. */
+    rolloutUrl: z.string().url().optional(),
+    /** The NAME of the environment variable holding the rollout server's key (the key is never written). */
+    rolloutApiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable').optional(),
+    /** The model id to ask the rollout server for; default the one it lists. */
+    rolloutModel: z.string().min(1).optional(),
+    /** Accept rollouts from a server that cannot reload the policy after each step (off-policy rollouts). */
+    rolloutStalePolicy: z.boolean().optional(),
+    /** Folder the policy is saved to for the server to reload (a path the server also sees); default <run>/rollout-weights. */
+    rolloutWeightsDir: z.string().min(1).optional(),
   })
   .strict();
 

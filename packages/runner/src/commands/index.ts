@@ -5,6 +5,7 @@ import { registerBenchCommand } from './bench';
 import { registerCompareCommand } from './compare';
 import { registerDoctorCommand } from './doctor';
 import { registerEvalCommand } from './eval';
+import { registerExportCommand } from './export';
 import { registerGenerateCommand } from './generate';
 import { registerNewCommand } from './new';
 import { registerPluginsCommand } from './plugins';
@@ -23,6 +24,7 @@ export const commandRegistrations: ((program: Command) => void)[] = [
   registerCompareCommand,
   registerGenerateCommand,
   registerScoreCommand,
+  registerExportCommand,
   registerServeCommand,
   registerTokenizeCommand,
   registerPretrainCommand,

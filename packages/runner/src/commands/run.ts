@@ -12,6 +12,12 @@ interface RunOptions {
   seed?: number;
   out?: string;
   resume?: string;
+  rollouts?: string;
+  rolloutUrl?: string;
+  rolloutApiKeyEnv?: string;
+  rolloutModel?: string;
+  rolloutStalePolicy?: boolean;
+  rolloutWeightsDir?: string;
 }
 
 export function addRunOptions(command: Command): Command {
@@ -23,7 +29,13 @@ export function addRunOptions(command: Command): Command {
     .option('--iterations <n>', 'self-play iterations', parseInteger('--iterations'))
     .option('--seed <n>', 'random seed', parseInteger('--seed'))
     .option('--out <dir>', 'output folder for the run (default runs/<time>-<game>-seed<seed>)')
-    .option('--resume <dir>', 'continue the run in this folder from its latest checkpoint');
+    .option('--resume <dir>', 'continue the run in this folder from its latest checkpoint')
+    .option('--rollouts <where>', 'where the Challenger and Solver generate: local, or openai (an OpenAI-compatible server)')
+    .option('--rollout-url <url>', 'the rollout server\'s base URL, e.g. http://gpu-box:8000/v1')
+    .option('--rollout-api-key-env <name>', 'environment variable holding the rollout server\'s key')
+    .option('--rollout-model <id>', 'model id to ask the rollout server for (default: the one it lists)')
+    .option('--rollout-stale-policy', 'accept a rollout server that cannot reload the policy (off-policy rollouts)')
+    .option('--rollout-weights-dir <dir>', 'folder the policy is saved to for the server to reload (default <run>/rollout-weights)');
 }
 
 export function registerRunCommand(program: Command): void {
@@ -66,6 +78,12 @@ export async function runCommand(ownOptions: RunOptions, command: Command): Prom
     iterations: options.iterations,
     seed: options.seed,
     out: options.out,
+    rollouts: options.rollouts,
+    rolloutUrl: options.rolloutUrl,
+    rolloutApiKeyEnv: options.rolloutApiKeyEnv,
+    rolloutModel: options.rolloutModel,
+    rolloutStalePolicy: options.rolloutStalePolicy,
+    rolloutWeightsDir: options.rolloutWeightsDir,
   });
   for (const warning of registry.warnings) console.error(`lsp: warning: ${warning.message}`);
   const print = (line: string) => console.log(line);

@@ -14,6 +14,7 @@ import { writeReport } from '../report/run-report';
 import { createRunFolder, defaultRunDirectory, latestCheckpoint, saveCheckpoint } from '../run/run-folder';
 import { metricsFileName, readMetrics, readSamples, samplesFileName, type IterationMetrics } from '../run/run-metrics';
 import { createBenchmark } from './benchmark-factory';
+import { createRolloutProvider, type RetryPolicy } from './remote-rollouts';
 import { runSelfPlay, type SelfPlayProgress } from './self-play-loop';
 
 export const checkpointModelFolder = 'model';
@@ -89,6 +90,8 @@ export interface ExperimentOptions {
   print?: (line: string) => void;
   /** Stop request (Ctrl-C); installed by the command, injectable for tests. */
   stopRequested?: () => boolean;
+  /** Retry budget of remote rollouts (tests shorten it). */
+  rolloutRetry?: Partial<RetryPolicy>;
 }
 
 export async function runExperiment(options: ExperimentOptions): Promise<ExperimentResult> {
@@ -145,15 +148,20 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     tokenizer = await tokenizerLoader.load(modelDirectory);
     policy = await loadModel(checkpointDirectory ?? modelDirectory, { device, tokenizer });
     reference = checkpointDirectory ? await loadModel(modelDirectory, { device, tokenizer }) : await policy.cloneFrozen();
+    const rollouts = await createRolloutProvider(config, {
+      policy, reference, tokenizer, runDirectory, log: (line) => print(`lsp: ${line}`),
+      ...(options.rolloutRetry ? { retry: options.rolloutRetry } : {}),
+    });
     if (!options.resume) createRunFolder(runDirectory, serialisableConfig(config, registry.plugins.map(({ plugin }) => plugin.name)));
     print(`lsp: run folder ${runDirectory}`);
+    if (rollouts) print(`lsp: rollouts on ${config.rolloutUrl} (model ${rollouts.modelId}; ${rollouts.reloadMethod === 'none' ? 'stale policy: weights are not reloaded' : 'the policy is reloaded there after every step'})`);
     print(`lsp: ${game.name} on ${device.info.description}; model ${modelDirectory}; N ${game.settings.queriesPerIteration}, G ${game.settings.answersPerQuery}, ` +
       `beta ${game.settings.klCoefficient}, learning rate ${game.settings.learningRate}`);
 
     let lastHeldOut: number | undefined = readMetrics(runDirectory).filter((m) => m.heldOutScore !== undefined).at(-1)?.heldOutScore;
     const trainedPolicy = policy;
     const result = await runSelfPlay(
-      { policy, reference, tokenizer, game, judge, benchmark, advantageMath },
+      { policy, reference, tokenizer, game, judge, benchmark, advantageMath, ...(rollouts ? { rollouts } : {}) },
       {
         config, runDirectory, startIteration, elapsedSeconds,
         stopRequested: options.stopRequested ?? (() => false),

@@ -7,6 +7,7 @@ import {
   type LspConfig, type PolicyModelV1, type PolicySequence, type Role, type ScoredSequence, type TokenizerV1,
 } from '@lsp/core';
 import { appendMetrics, appendSample, type IterationMetrics } from '../run/run-metrics';
+import type { GenerationProvider } from './remote-rollouts';
 
 export interface SelfPlayParts {
   policy: PolicyModelV1;
@@ -19,6 +20,8 @@ export interface SelfPlayParts {
   benchmark: BenchmarkV1 | undefined;
   /** KL sums per sequence, for games that put the KL in the reward. */
   advantageMath: AdvantageMathV1;
+  /** Where the Challenger's and Solver's generations run when not on the policy itself (remote rollouts). */
+  rollouts?: GenerationProvider;
 }
 
 export interface SelfPlayProgress {
@@ -202,6 +205,7 @@ async function runIteration(
   parts: SelfPlayParts, config: LspConfig, runDirectory: string, iteration: number, log: (line: string) => void,
 ): Promise<IterationOutcome> {
   const { policy, reference, tokenizer, game, judge } = parts;
+  const generator = parts.rollouts ?? policy;
   const settings = game.settings;
   const queryCount = settings.queriesPerIteration;
   const answersPerQuery = settings.answersPerQuery;
@@ -224,7 +228,7 @@ async function runIteration(
   if (hasChallenger) {
     if (!game.challengerPrompt) throw new PluginError(`game ${game.name} has a challenger role but no challengerPrompt`, { hint: 'fix the game plugin' });
     const prompts = Array.from({ length: queryCount }, (_, index) => chatPromptIds(tokenizer, game.challengerPrompt!({ iteration, index })));
-    const generated = await timed('generation', () => policy.generate(
+    const generated = await timed('generation', () => generator.generate(
       prompts.map((promptIds) => ({ promptIds })),
       { maxNewTokens: settings.maxNewTokens, temperature: settings.temperature, seed: iterationSeed(config.seed, iteration, streams.challenger) },
     ));
@@ -237,7 +241,7 @@ async function runIteration(
 
   // 2. Solver: G answers to every query; the query is the user message.
   const solverPrompts = queries.map((query) => chatPromptIds(tokenizer, game.solverPrompt(query)));
-  const answers = await timed('generation', () => policy.generate(
+  const answers = await timed('generation', () => generator.generate(
     solverPrompts.flatMap((promptIds) => Array.from({ length: answersPerQuery }, () => ({ promptIds }))),
     { maxNewTokens: settings.maxNewTokens, temperature: settings.temperature, seed: iterationSeed(config.seed, iteration, streams.solver) },
   ));
@@ -342,6 +346,8 @@ async function runIteration(
       refused = true;
     }
   }
+  // Remote rollouts: the server gets the new policy before the next iteration generates on it.
+  if (!refused && parts.rollouts) await timed('training', () => parts.rollouts!.policyUpdated(iteration));
 
   // 8. Metrics and samples.
   const seconds = (performance.now() - iterationStart) / 1000;

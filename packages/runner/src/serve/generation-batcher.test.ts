@@ -154,3 +154,28 @@ test('log-probabilities come from one scoring pass; a failing model fails only i
   await expect(broken.submit([{ promptIds: [1], maxTokens: 2 }], greedy)).rejects.toThrow('device lost');
   expect((await batcher.submit([{ promptIds: [1], maxTokens: 1 }], greedy))[0]!.text).toBe('a');
 });
+
+test('a model replaced while a batch runs takes over after that batch, before the next one', async () => {
+  const old = scriptedModel({ 1: 'ab' });
+  const next = scriptedModel({ 1: 'xy' });
+  const batcher = new GenerationBatcher(old.model, options);
+  const release = old.hold();
+  const first = batcher.submit([{ promptIds: [1], maxTokens: 2 }], greedy);
+  while (old.calls.length === 0) await Bun.sleep(1);
+  let replaced = false;
+  const swap = batcher.replaceModel(next.model).then((previous) => {
+    replaced = true;
+    return previous;
+  });
+  const second = batcher.submit([{ promptIds: [1], maxTokens: 2 }], greedy);
+  await Promise.resolve();
+  expect(replaced).toBe(false); // the running batch still holds the old model
+  release();
+  expect((await first)[0]!.text).toBe('ab');
+  expect(await swap).toBe(old.model);
+  expect((await second)[0]!.text).toBe('xy');
+  expect(old.calls).toHaveLength(1);
+  expect(next.calls).toHaveLength(1);
+  // With nothing running the swap is immediate.
+  expect(await batcher.replaceModel(old.model)).toBe(next.model);
+});

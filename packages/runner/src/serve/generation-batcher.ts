@@ -160,8 +160,9 @@ export class GenerationBatcher {
   private seededCount = 0;
   private readonly windowMs: number;
   private readonly maxBatchEntries: number;
+  private swaps: { model: PolicyModelV1; resolve: (previous: PolicyModelV1) => void }[] = [];
 
-  constructor(private readonly model: PolicyModelV1, private readonly options: BatcherOptions) {
+  constructor(private model: PolicyModelV1, private readonly options: BatcherOptions) {
     this.windowMs = options.windowMs ?? 5;
     this.maxBatchEntries = options.maxBatchEntries ?? 64;
   }
@@ -177,6 +178,25 @@ export class GenerationBatcher {
       this.queue.push({ key, entries, sampling, options, states, unfinished: entries.length, settled: false, resolve, reject });
       this.schedule();
     });
+  }
+
+  /**
+   * Serves `model` from now on (a weight reload): at once when no batch is generating, else as soon as the batch
+   * in progress ends, before the next one starts. Resolves with the model it replaced, for the caller to free.
+   */
+  replaceModel(model: PolicyModelV1): Promise<PolicyModelV1> {
+    return new Promise<PolicyModelV1>((resolve) => {
+      this.swaps.push({ model, resolve });
+      if (!this.running) this.applySwaps();
+    });
+  }
+
+  private applySwaps(): void {
+    for (const swap of this.swaps.splice(0)) {
+      const previous = this.model;
+      this.model = swap.model;
+      swap.resolve(previous);
+    }
   }
 
   /** Refuses new submissions and fails queued ones; the batch in progress finishes. */
@@ -199,9 +219,13 @@ export class GenerationBatcher {
   private async drain(): Promise<void> {
     this.running = true;
     try {
-      while (this.queue.length > 0) await this.runBatch(this.takeBatch());
+      while (this.queue.length > 0) {
+        this.applySwaps();
+        await this.runBatch(this.takeBatch());
+      }
     } finally {
       this.running = false;
+      this.applySwaps();
     }
   }
 

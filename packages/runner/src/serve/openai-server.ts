@@ -28,6 +28,11 @@ export interface OpenAiServerOptions {
   apiKey?: string;
   batchWindowMs?: number;
   maxBatchEntries?: number;
+  /**
+   * Enables POST /v1/load_weights {"path": DIR}: opens the model folder DIR (same architecture and tokenizer) and
+   * serves it from the next batch on. Throws an ApiError (or any error, answered as 400) when the folder does not fit.
+   */
+  loadWeights?: (path: string) => Promise<PolicyModelV1>;
 }
 
 export interface OpenAiServer {
@@ -228,11 +233,31 @@ export function startOpenAiServer(options: OpenAiServerOptions): OpenAiServer {
     return new ApiError(500, `The server failed to generate: ${message}`);
   }
 
+  /** POST /v1/load_weights: the folder's weights replace the served ones between batches. */
+  async function loadWeights(body: Record<string, unknown>): Promise<Response> {
+    const folder = body.path;
+    if (typeof folder !== 'string' || folder.trim() === '') {
+      throw new ApiError(400, "'path' must be the path of a model folder on the server's machine.", { param: 'path', code: 'invalid_value' });
+    }
+    let next: PolicyModelV1;
+    try {
+      next = await options.loadWeights!(folder);
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      const message = LspError.isInstance(error) ? error.toLine() : error instanceof Error ? error.message : String(error);
+      throw new ApiError(400, `Cannot load weights from ${folder}: ${message}`, { param: 'path', code: 'invalid_value' });
+    }
+    const previous = await batcher.replaceModel(next);
+    previous.dispose();
+    return jsonResponse(200, { status: 'ok', path: folder });
+  }
+
   async function route(request: Request): Promise<Response> {
     const { pathname } = new URL(request.url);
     const path = pathname.replace(/\/+$/, '') || '/';
     if (path === '/health') return new Response('ok\n', { status: 200 });
     const routes: Record<string, string> = { '/v1/models': 'GET', '/v1/chat/completions': 'POST', '/v1/completions': 'POST' };
+    if (options.loadWeights) routes['/v1/load_weights'] = 'POST';
     const isModel = path.startsWith('/v1/models/');
     const method = routes[path] ?? (isModel ? 'GET' : undefined);
     if (!method) throw new ApiError(404, `Unknown path ${request.method} ${pathname}: lsp serve answers GET /v1/models, POST /v1/chat/completions and POST /v1/completions.`, { code: 'not_found' });
@@ -246,6 +271,7 @@ export function startOpenAiServer(options: OpenAiServerOptions): OpenAiServer {
       return jsonResponse(200, modelObject);
     }
     const body = parseJsonBody(await request.text());
+    if (path === '/v1/load_weights') return loadWeights(body);
     const plan = path === '/v1/chat/completions' ? parseChatRequest(body, facts) : parseCompletionRequest(body, facts);
     return plan.stream ? streamCompletion(plan) : complete(plan);
   }

@@ -1,7 +1,9 @@
 // `lsp serve`'s logic: open the model folder (or the built-in model), read the API key from the environment
 // variable named on the command line, start the server, and stop cleanly on Ctrl-C or SIGTERM.
-import { ConfigError } from '@lsp/core';
-import { generationDefaults } from '@lsp/model';
+import { ConfigError, InvalidInputError, type PolicyModelV1 } from '@lsp/core';
+import { generationDefaults, loadModel, type LlamaModel } from '@lsp/model';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { openModel } from '../commands/score';
 import { resolveModelDirectory } from '../selfplay/experiment';
 import { startOpenAiServer, type OpenAiServer } from './openai-server';
@@ -37,7 +39,9 @@ export async function startServe(options: ServeOptions): Promise<{ server: OpenA
   const apiKey = readApiKey(options.apiKeyEnv);
   const directory = await resolveModelDirectory(options.model);
   const model = await openModel(directory, options.backend);
+  let served: PolicyModelV1 = model;
   const release = () => {
+    served.dispose();
     model.dispose();
     model.tokenizer?.dispose();
     model.device.dispose();
@@ -53,6 +57,20 @@ export async function startServe(options: ServeOptions): Promise<{ server: OpenA
       defaults: generationDefaults(directory),
       host: options.host,
       port: options.port,
+      // POST /v1/load_weights: a trainer's new policy (same architecture and tokenizer) on the same device.
+      loadWeights: async (path) => {
+        const folder = resolve(path);
+        if (!existsSync(join(folder, 'config.json'))) throw new InvalidInputError(`${path} has no config.json`);
+        const next: LlamaModel = await loadModel(folder, { device: model.device, ...(model.tokenizer ? { tokenizer: model.tokenizer } : {}) });
+        const same = (['vocabularySize', 'hiddenSize', 'layers', 'maxPositionEmbeddings'] as const)
+          .every((key) => next.config[key] === model.config[key]);
+        if (!same) {
+          next.dispose();
+          throw new InvalidInputError(`${path} holds a model of another shape than the served ${options.model}`);
+        }
+        served = next;
+        return next;
+      },
       ...(apiKey !== undefined ? { apiKey } : {}),
     });
   } catch (error) {
