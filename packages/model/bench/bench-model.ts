@@ -110,7 +110,11 @@ async function measureWasm() {
   }
 }
 
-async function measureTorch(): Promise<{ torch: string; training: number; generation: number; trainingPeakMiB: number; startMiB: number } | string> {
+/** The same model in plain PyTorch (torch_reference.py) on the benchmark settings, or on `overrides` of them. */
+export async function measureTorch(
+  overrides: Partial<typeof settings> & { tied?: boolean } = {},
+): Promise<{ torch: string; training: number; generation: number; trainingPeakMiB: number; startMiB: number } | string> {
+  const run = { ...settings, ...overrides };
   // The references' environment (scripts/setup.sh --with-references: a recent torch from pip) before Debian's torch.
   const venv = join(import.meta.dir, '../../../.venv-references/bin/python');
   const candidates = [process.env.LSP_TORCH_PYTHON, venv, '/usr/bin/python3', 'python3'].filter((c): c is string => !!c);
@@ -118,8 +122,8 @@ async function measureTorch(): Promise<{ torch: string; training: number; genera
     if (python.includes('/') && !existsSync(python)) continue;
     const probe = Bun.spawnSync([python, '-c', 'import torch'], { stderr: 'ignore' });
     if (probe.exitCode !== 0) continue;
-    const child = Bun.spawn([python, join(import.meta.dir, 'torch_reference.py'), JSON.stringify(settings)], {
-      env: { ...process.env, OMP_WAIT_POLICY: 'passive', OMP_NUM_THREADS: String(settings.threads) },
+    const child = Bun.spawn([python, join(import.meta.dir, 'torch_reference.py'), JSON.stringify(run)], {
+      env: { ...process.env, OMP_WAIT_POLICY: 'passive', OMP_NUM_THREADS: String(run.threads) },
       stderr: 'pipe',
     });
     const output = await new Response(child.stdout).text();

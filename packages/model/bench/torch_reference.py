@@ -90,6 +90,9 @@ class Model(torch.nn.Module):
 # Peak resident memory (KiB on Linux) of the process: at the start, and after the training steps.
 start_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 model = Model()
+if settings.get('tied'):
+    # Tied embeddings (the world model): the output head is the embedding matrix.
+    model.head.weight = model.embed.weight
 optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
 ids = torch.randint(0, V, (B, T))
 
@@ -127,7 +130,8 @@ def generate():
         token = logits[:, -1].argmax(-1, keepdim=True)
 
 
-generate_steps, generate_seconds = timed(generate, 1)
+# streams 0 skips generation (the pretraining comparison times training only).
+generate_steps, generate_seconds = timed(generate, 1) if streams > 0 else (0, 1.0)
 print(json.dumps({
     'torch': torch.__version__,
     'threads': threads,

@@ -1,7 +1,8 @@
 // `bun run bench:cpu`: CPU throughput of the wasm backend next to the reference measured in the same run.
 // Part (a): f32 matmul GFLOP/s of @lsp/backend-wasm, on each of its paths (OpenBLAS through bun:ffi when found,
 // and the wasm kernels), and of numpy on OpenBLAS, at equal thread counts; parts (b)
-// and (c): training and generation tokens/s of the Llama model next to PyTorch (packages/model/bench).
+// and (c): training and generation tokens/s of the Llama model next to PyTorch (packages/model/bench); part (d):
+// `lsp pretrain`'s training loop next to PyTorch training the world model (packages/pretrain/bench).
 // A script, not a test: it prints figures and asserts nothing.
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -173,20 +174,25 @@ async function matmulSection(): Promise<void> {
 
 // Other processes on the same cores distort every figure, the two-thread ones most: say how busy it was.
 const load = () => loadavg().map((value) => value.toFixed(2)).join(' ');
-// `bun run bench:cpu matmul` runs part (a) only, `bun run bench:cpu model` parts (b) and (c).
+// `bun run bench:cpu matmul` runs part (a) only, `bun run bench:cpu model` parts (b) and (c), `pretrain` part (d).
 const only = process.argv[2];
-if (only !== undefined && only !== 'matmul' && only !== 'model') {
-  console.error(`bench:cpu: unknown part "${only}"; give matmul (part a), model (parts b and c) or nothing (all)`);
+if (only !== undefined && only !== 'matmul' && only !== 'model' && only !== 'pretrain') {
+  console.error(`bench:cpu: unknown part "${only}"; give matmul (part a), model (parts b and c), pretrain (part d) or nothing (all)`);
   process.exit(1);
 }
 console.log(`bench:cpu on ${navigator.hardwareConcurrency} cores, Bun ${Bun.version}, load average ${load()}\n`);
-if (only !== 'model') {
+if (only === undefined || only === 'matmul') {
   await matmulSection();
   console.log(`\nload average after (a): ${load()}\n`);
 }
-if (only !== 'matmul') {
+if (only === undefined || only === 'model') {
   // Imported by path at run time: the model package depends on this one, not the other way round.
   const { runModelBenchmark } = await import(join(import.meta.dir, '../../../packages/model/bench/bench-model.ts'));
   await runModelBenchmark();
+  console.log(`load average after (b) and (c): ${load()}\n`);
+}
+if (only === undefined || only === 'pretrain') {
+  const { runPretrainBenchmark } = await import(join(import.meta.dir, '../../../packages/pretrain/bench/bench-pretrain.ts'));
+  await runPretrainBenchmark();
   console.log(`load average at the end: ${load()}`);
 }
