@@ -26,6 +26,11 @@ export async function readRecords(benchmark: string, path: string, limit?: numbe
       hint: 'check the path given as the data (or reference) option',
     });
   }
+  return parseRecords(benchmark, path, text, limit);
+}
+
+/** readRecords on text already read: `path` only names the file in refusals. */
+export function parseRecords(benchmark: string, path: string, text: string, limit?: number): DataRecord[] {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const first = skipSpace(text, 0);
   return text[first] === '['

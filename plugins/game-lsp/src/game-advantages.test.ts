@@ -58,6 +58,10 @@ for (const advantageImplementation of ['wasm', 'typescript'] as const) {
       expectRow(result.challenger, [0.25, -0.25]);
       expect(result.statistics.unparsedQualityScores).toBe(1);
       expect(result.statistics.zeroVarianceGroups).toBe(0);
+      expect(result.statistics.unparsedQualityFraction).toBe(0.25);
+      // The RQ table the game used and which replies it could read, for the run's samples.
+      expect(result.qualityRewards).toEqual([[7, 0], [3, 2]]);
+      expect(result.qualityParsed).toEqual([[true, false], [true, true]]);
     });
 
     test('KL in the reward: beta times each sequence\'s KL is taken from its reward', async () => {

@@ -29,19 +29,18 @@ function mean(values: readonly number[]): number {
 }
 
 /** The quality table RQ_ij: the judge's numbers, or the scores parsed from the reference model's replies. */
-function qualityTable(game: string, rewards: IterationRewards, statistics: Record<string, number>): number[][] {
-  if (rewards.qualityRewards) return rewards.qualityRewards.map((row) => [...row]);
+function qualityTable(
+  game: string, rewards: IterationRewards, statistics: Record<string, number>,
+): { table: number[][]; parsed?: boolean[][] } {
+  if (rewards.qualityRewards) return { table: rewards.qualityRewards.map((row) => [...row]) };
   if (rewards.qualityJudgeTexts) {
     let unparsed = 0;
-    const table = rewards.qualityJudgeTexts.map((row) =>
-      row.map((text) => {
-        const { score, parsed } = parseQualityScore(text);
-        if (!parsed) unparsed++;
-        return score;
-      }),
-    );
+    let count = 0;
+    const parsedTable = rewards.qualityJudgeTexts.map((row) => row.map((text) => parseQualityScore(text)));
+    for (const row of parsedTable) for (const { parsed } of row) { count++; if (!parsed) unparsed++; }
     statistics.unparsedQualityScores = unparsed;
-    return table;
+    statistics.unparsedQualityFraction = count > 0 ? unparsed / count : 0;
+    return { table: parsedTable.map((row) => row.map(({ score }) => score)), parsed: parsedTable.map((row) => row.map(({ parsed }) => parsed)) };
   }
   return fail(game, 'needs quality self-rewards (qualityRewards or qualityJudgeTexts) and got neither', 'the runner supplies them from the judge or the reference model');
 }
@@ -67,8 +66,10 @@ export function computeGameAdvantages(
   // Solver rewards: R (+ RQ for LSP) (- beta KL when the KL sits in the reward).
   let solverRewards = table.map((row) => [...row]);
   let qualityValues: number[] | undefined;
+  let qualityOutput: Pick<Advantages, 'qualityRewards' | 'qualityParsed'> = {};
   if (variant === 'lsp') {
-    const quality = qualityTable(game, rewards, statistics);
+    const { table: quality, parsed } = qualityTable(game, rewards, statistics);
+    qualityOutput = { qualityRewards: quality, ...(parsed ? { qualityParsed: parsed } : {}) };
     statistics.qualityRewardMean = mean(quality.flat());
     qualityValues = math.groupStatistics(quality).means;
     solverRewards = solverRewards.map((row, i) => row.map((reward, j) => reward + quality[i]![j]!));
@@ -93,5 +94,5 @@ export function computeGameAdvantages(
   }
   const challenger = math.challengerAdvantages(challengerValues, qualityValues);
   statistics.challengerRewardMean = mean(challenger.rewards);
-  return { solver: solver.advantages, challenger: challenger.advantages, statistics };
+  return { solver: solver.advantages, challenger: challenger.advantages, statistics, ...qualityOutput };
 }

@@ -1,7 +1,8 @@
 // 'grpo': the paper's baseline, GRPO on data. The same Solver update as the self-play games, on prompts drawn
-// from a dataset (the world's generated tasks or a JSONL file), with no Challenger.
+// from a dataset (the world's generated tasks, or a JSONL or JSON file of prompts or Alpaca records), with no Challenger.
+import { optionalStringField, parseRecords, stringField, type DataRecord } from '@lsp/benchmark-files';
 import {
-  InvalidInputError, type GameFactoryV1, type GameSettingsV1, type GameV1, type IterationRewards, type Role,
+  InvalidInputError, LspError, type GameFactoryV1, type GameSettingsV1, type GameV1, type IterationRewards, type Role,
 } from '@lsp/core';
 import { createAdvantageMath } from '@lsp/advantage-wasm';
 import { createRandom, generateTrainingTasks } from '@lsp/world';
@@ -10,33 +11,41 @@ import { computeGameAdvantages } from './game-advantages';
 import { commonSettings, grpoOptionsSchema, parseOptions } from './game-options';
 import { rolePolicyLoss, solverMessages } from './game-self-play';
 
+const datasetHint = 'the dataset is JSONL or a JSON array of {"prompt"} records or Alpaca {"instruction", "input"} records';
+
+/** The prompt of one record: its "prompt", or Alpaca's "instruction" followed by a blank line and a non-empty "input". */
+function promptOf(record: DataRecord): string {
+  const value = record.value;
+  if (value.prompt !== undefined && value.prompt !== null) return stringField(record, 'prompt');
+  if (value.instruction !== undefined && value.instruction !== null) {
+    const instruction = stringField(record, 'instruction');
+    const input = optionalStringField(record, 'input');
+    return input !== undefined && input.trim() !== '' ? `${instruction}\n\n${input}` : instruction;
+  }
+  throw new InvalidInputError(`${record.where}: no "prompt" or "instruction" field`);
+}
+
 /**
- * Prompts from a JSONL file: each line an object with "prompt", or Alpaca's "instruction" (and optional "input",
- * appended after a blank line). Blank lines are skipped; anything else is refused with its line number.
+ * Prompts from a dataset file, JSONL (blank lines skipped) or a JSON array (Alpaca's alpaca_data.json): each
+ * record an object with "prompt", or Alpaca's "instruction" and optional "input" (the prompt is the instruction,
+ * then a blank line and the input when the input is not empty). A bad record is refused in one line naming the
+ * file, the line (and the element of an array) and the field.
  */
 export function readPromptFile(path: string): string[] {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    throw new InvalidInputError(`game grpo: cannot read the dataset ${path}`, { hint: 'set gameOptions.dataset to a JSONL file of prompts, or to "world"' });
+    throw new InvalidInputError(`game grpo: cannot read the dataset ${path}`, { hint: 'set gameOptions.dataset to a JSONL or JSON file of prompts, or to "world"' });
   }
-  const prompts: string[] = [];
-  text.split('\n').forEach((line, index) => {
-    if (line.trim() === '') return;
-    let record: unknown;
-    try {
-      record = JSON.parse(line);
-    } catch {
-      throw new InvalidInputError(`game grpo: ${path}:${index + 1} is not JSON`);
-    }
-    const { prompt, instruction, input } = (record ?? {}) as { prompt?: unknown; instruction?: unknown; input?: unknown };
-    if (typeof prompt === 'string' && prompt.trim() !== '') prompts.push(prompt);
-    else if (typeof instruction === 'string' && instruction.trim() !== '') {
-      prompts.push(typeof input === 'string' && input.trim() !== '' ? `${instruction}\n\n${input}` : instruction);
-    } else throw new InvalidInputError(`game grpo: ${path}:${index + 1} has no "prompt" or "instruction" string`);
-  });
-  if (prompts.length === 0) throw new InvalidInputError(`game grpo: the dataset ${path} holds no prompts`);
+  let prompts: string[];
+  try {
+    prompts = parseRecords('grpo', path, text).map(promptOf);
+  } catch (error) {
+    if (LspError.isInstance(error)) throw new InvalidInputError(`game grpo: ${error.message}`, { hint: datasetHint });
+    throw error;
+  }
+  if (prompts.length === 0) throw new InvalidInputError(`game grpo: the dataset ${path} holds no prompts`, { hint: datasetHint });
   return prompts;
 }
 

@@ -2,7 +2,7 @@
 // paper's defaults (N = 8, beta = 0.05, learning rate 3e-6, GRPO's 1e-6) and ours where it publishes none.
 import { ConfigError, type GameSettingsV1 } from '@lsp/core';
 import { z } from 'zod';
-import { defaultTaskTypes } from './game-prompts';
+import { challengerPresets } from './game-prompts';
 
 const common = {
   /** N: Challenger queries (or dataset prompts) per iteration. */
@@ -30,10 +30,17 @@ const selfPlay = {
   learningRate: z.number().positive().default(3e-6),
   /** alpha_ch: weight of the Challenger's loss. */
   challengerWeight: z.number().nonnegative().default(1),
-  /** 'world': the built-in world's short prompt (the default experiment); 'chat': a chat model's prompt. */
-  challengerPrompt: z.enum(['world', 'chat']).default('world'),
-  /** Task types the chat Challenger prompt names, taken in turn by query index. */
-  taskTypes: z.array(z.string().min(1)).min(1).default([...defaultTaskTypes]),
+  /**
+   * 'world': the built-in world's short prompt; 'chat': the paper's Challenger prompt for chat models. Default
+   * 'chat' when preset, task or template is given, else 'world' (the default experiment).
+   */
+  challengerPrompt: z.enum(['world', 'chat']).optional(),
+  /** Named task and template: 'instruction-following' (both empty) or 'mathematics' ('Pure & Applied Mathematics'). */
+  preset: z.enum(Object.keys(challengerPresets) as [keyof typeof challengerPresets, ...(keyof typeof challengerPresets)[]]).optional(),
+  /** The language task the chat Challenger writes an input for; a list is drawn from per query (seeded). Empty: its choice. */
+  task: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
+  /** The template with {placeholders} the Challenger fills; a list is drawn from per query (seeded). Empty: free form. */
+  template: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
 };
 
 export const lspZeroOptionsSchema = z.object(selfPlay).strict();
@@ -43,6 +50,8 @@ export const lspOptionsSchema = z
     ...selfPlay,
     /** Where RQ comes from; default the judge's own quality for the world prompt, the reference model for chat. */
     qualitySource: z.enum(['judge', 'reference-model']).optional(),
+    /** Token budget of the reference model's greedy quality review (justification, calculation and score). */
+    qualityMaxNewTokens: z.number().int().positive().default(256),
   })
   .strict();
 

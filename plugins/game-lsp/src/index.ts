@@ -4,12 +4,14 @@ import type { PluginV1 } from '@lsp/core';
 import { grpoGameFactory } from './game-grpo';
 import { lspGameFactory, lspZeroGameFactory } from './game-self-play';
 
-export { createSelfPlayGame, lspGameFactory, lspZeroGameFactory } from './game-self-play';
+export {
+  createSelfPlayGame, lspGameFactory, lspZeroGameFactory, challengerTaskFor, challengerPromptKind,
+} from './game-self-play';
 export { createGrpoGame, grpoGameFactory, readPromptFile, datasetQueries } from './game-grpo';
 export { computeGameAdvantages, type AdvantageVariant } from './game-advantages';
 export {
-  chatChallengerMessages, qualityJudgeMessages, parseQualityScore, maxQualityScore, defaultTaskTypes,
-  type QualityScore,
+  chatChallengerMessages, qualityJudgeMessages, parseQualityScore, maxQualityScore, qualityCriteria, challengerPresets,
+  templateStartMarker, templateEndMarker, type QualityScore, type ChallengerTask, type ChallengerPresetName,
 } from './game-prompts';
 export { lspOptionsSchema, lspZeroOptionsSchema, grpoOptionsSchema } from './game-options';
 export type { LspOptions, LspZeroOptions, GrpoOptions } from './game-options';

@@ -7,6 +7,7 @@ import { registerDoctorCommand } from './doctor';
 import { registerEvalCommand } from './eval';
 import { registerExportCommand } from './export';
 import { registerGenerateCommand } from './generate';
+import { registerJudgeCommand } from './judge';
 import { registerNewCommand } from './new';
 import { registerPluginsCommand } from './plugins';
 import { registerPretrainCommand } from './pretrain';
@@ -24,6 +25,7 @@ export const commandRegistrations: ((program: Command) => void)[] = [
   registerCompareCommand,
   registerGenerateCommand,
   registerScoreCommand,
+  registerJudgeCommand,
   registerExportCommand,
   registerServeCommand,
   registerTokenizeCommand,

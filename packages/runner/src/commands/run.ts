@@ -1,11 +1,13 @@
 // `lsp run` (also what `lsp` with no command does): resolves the experiment and runs it to its report.
 import type { Command } from 'commander';
+import { judgeOptionsWithFlags } from '../judge/judge-file';
 import { runExperiment } from '../selfplay/experiment';
 import { collect, parseInteger, prepareRun } from './shared-options';
 
 interface RunOptions {
   game?: string;
   judge?: string;
+  judgeModel?: string;
   model?: string;
   backend?: string;
   iterations?: number;
@@ -24,6 +26,7 @@ export function addRunOptions(command: Command): Command {
   return command
     .option('--game <name>', 'game to play: lsp, lsp-zero, grpo, or one a plugin adds')
     .option('--judge <name>', 'judge that scores answers')
+    .option('--judge-model <dir>', 'the judge\'s model folder (judgeOptions.model): the reward-model judge\'s *ForSequenceClassification folder')
     .option('--model <dir>', 'Hugging Face model folder, or "builtin"')
     .option('--backend <name>', 'compute backend: auto, wasm, webgpu, or one a plugin adds')
     .option('--iterations <n>', 'self-play iterations', parseInteger('--iterations'))
@@ -85,6 +88,8 @@ export async function runCommand(ownOptions: RunOptions, command: Command): Prom
     rolloutStalePolicy: options.rolloutStalePolicy,
     rolloutWeightsDir: options.rolloutWeightsDir,
   });
+  // --judge-model adds to lsp.config.ts's judgeOptions; the reward-model judge runs on the run's backend by default.
+  resolved.config.judgeOptions = judgeOptionsWithFlags(resolved.config, { judgeModel: options.judgeModel });
   for (const warning of registry.warnings) console.error(`lsp: warning: ${warning.message}`);
   const print = (line: string) => console.log(line);
   const stop = installStopHandler(print);

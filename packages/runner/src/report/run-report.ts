@@ -55,8 +55,12 @@ function samplesSection(samples: readonly IterationSample[]): string {
       .map((sample) => {
         const answers = sample.answers
           .slice(0, 4)
-          .map((answer) => `<li><code>${escapeHtml(answer.text)}</code> <span class="reward">reward ${answer.reward.toFixed(2)}` +
-            (answer.qualityReward !== undefined ? `, quality ${answer.qualityReward.toFixed(2)}` : '') + '</span></li>')
+          .map((answer) => `<li><code>${escapeHtml(answer.text)}</code> <span class="reward">R ${answer.reward.toFixed(2)}` +
+            (answer.qualityReward !== undefined ? `, RQ ${answer.qualityReward.toFixed(2)}` : '') +
+            (answer.qualityParsed === false ? ' (no readable score)' : '') + '</span>' +
+            (answer.qualityReview !== undefined
+              ? `<details><summary>quality review</summary><code>${escapeHtml(answer.qualityReview)}</code></details>`
+              : '') + '</li>')
           .join('');
         const facts = [
           sample.valid === undefined ? '' : sample.valid ? 'valid' : 'invalid',
@@ -110,6 +114,16 @@ line('heldout', [{ key: 'heldOutScore', label: 'all levels', points: true }].con
     scales: { x: { stacked: true, title: { display: true, text: 'iteration' } }, y: { stacked: true, max: 1, title: { display: true, text: 'fraction of queries' } } } } });
 })();
 line('valid', [{ key: 'validQueryFraction', label: 'valid queries' }], 'fraction');
+line('quality', [
+  { key: 'qualityRewardMean', label: 'mean RQ (0..7 for the reference model)' },
+  { key: 'qualityUnparsedFraction', label: 'unparsed reviews (fraction)' },
+], 'value');
+line('answer-length', [{ key: 'answerLengthMean', label: 'mean answer length' }], 'tokens');
+const phases = [...new Set(metrics.flatMap((m) => Object.keys(m.phaseTokens || {})))];
+line('phase-rates', phases.map((phase) => ({
+  key: 'phaseTokens', label: phase,
+  pick: (m) => { const t = (m.phaseTokens || {})[phase]; const s = (m.phaseSeconds || {})[phase]; return t > 0 && s > 0 ? t / s : null; },
+})), 'tokens/s');
 line('kl', [{ key: 'kl', label: 'KL to the reference' }], 'KL');
 line('training', [{ key: 'loss', label: 'loss' }, { key: 'gradientNorm', label: 'gradient norm' }], 'value');
 line('zero-variance', [{ key: 'zeroVarianceGroups', label: 'groups with equal rewards' }], 'groups');
@@ -146,6 +160,9 @@ pre { background: #f6f6f6; padding: 1em; overflow-x: auto; }
 <figure><figcaption>Held-out score by difficulty</figcaption><canvas id="heldout"></canvas></figure>
 <figure><figcaption>Challenger's query difficulty</figcaption><canvas id="difficulty"></canvas></figure>
 <figure><figcaption>Valid-query fraction</figcaption><canvas id="valid"></canvas></figure>
+<figure><figcaption>Quality self-reward: mean RQ and unparsed reviews</figcaption><canvas id="quality"></canvas></figure>
+<figure><figcaption>Solver answer length</figcaption><canvas id="answer-length"></canvas></figure>
+<figure><figcaption>Tokens per second by phase</figcaption><canvas id="phase-rates"></canvas></figure>
 <figure><figcaption>KL to the reference</figcaption><canvas id="kl"></canvas></figure>
 <figure><figcaption>Loss and gradient norm</figcaption><canvas id="training"></canvas></figure>
 <figure><figcaption>Zero-variance groups (no Solver gradient)</figcaption><canvas id="zero-variance"></canvas></figure>

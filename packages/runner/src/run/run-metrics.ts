@@ -15,6 +15,10 @@ export const iterationMetricsSchema = z.object({
   solverRewardMean: finite.optional(),
   challengerRewardMean: finite.optional(),
   qualityRewardMean: finite.optional(),
+  /** Fraction of the reference model's quality reviews with no readable score (they count RQ 0). */
+  qualityUnparsedFraction: finite.optional(),
+  /** Mean length of the Solver's answers, in tokens. */
+  answerLengthMean: finite.optional(),
   kl: finite.optional(),
   /** Null on an iteration whose step was refused for a non-finite loss or gradient (stepRefused). */
   loss: finite.nullable().optional(),
@@ -36,8 +40,13 @@ export const iterationMetricsSchema = z.object({
   gameStatistics: z.record(z.string(), finite).optional(),
   /** Tokens the policy generated this iteration (Challenger and Solver). */
   generatedTokens: z.number().int().nonnegative().optional(),
-  /** Wall-clock seconds by phase: generation, judging (judge and quality), scoring (log-probs), training. */
+  /** Wall-clock seconds by phase: generation, judging (the judge), quality (the reference model's review), scoring (log-probs), training. */
   phaseSeconds: z.record(z.string(), z.number().nonnegative()).optional(),
+  /**
+   * Tokens each phase handled: generated ones for generation and quality, whole sequences (prompt and completion)
+   * for scoring and training; over phaseSeconds, tokens per second by phase.
+   */
+  phaseTokens: z.record(z.string(), z.number().int().nonnegative()).optional(),
   /** Present on iterations where the held-out set was evaluated. */
   heldOutScore: finite.optional(),
   heldOutByLevel: z.record(z.string(), finite).optional(),
@@ -48,7 +57,17 @@ export const sampleSchema = z.object({
   iteration: z.number().int().nonnegative(),
   query: z.string(),
   role: z.enum(['challenger', 'dataset']).optional(),
-  answers: z.array(z.object({ text: z.string(), reward: z.number(), qualityReward: z.number().optional() })),
+  answers: z.array(z.object({
+    text: z.string(),
+    /** R: the judge's reward. */
+    reward: z.number(),
+    /** RQ: the quality self-reward. */
+    qualityReward: z.number().optional(),
+    /** Whether the reference model's review held a readable score (false: RQ counted 0). */
+    qualityParsed: z.boolean().optional(),
+    /** The start of the reference model's review. */
+    qualityReview: z.string().optional(),
+  })),
   valid: z.boolean().optional(),
   difficulty: z.number().optional(),
 });

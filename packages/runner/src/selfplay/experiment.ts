@@ -15,7 +15,7 @@ import { createRunFolder, defaultRunDirectory, latestCheckpoint, saveCheckpoint 
 import { metricsFileName, readMetrics, readSamples, samplesFileName, type IterationMetrics } from '../run/run-metrics';
 import { createBenchmark } from './benchmark-factory';
 import { createRolloutProvider, type RetryPolicy } from './remote-rollouts';
-import { runSelfPlay, type SelfPlayProgress } from './self-play-loop';
+import { runSelfPlay, type ProgressSample, type SelfPlayProgress } from './self-play-loop';
 
 export const checkpointModelFolder = 'model';
 
@@ -56,6 +56,30 @@ function formatDuration(seconds: number): string {
   return minutes > 0 ? `${minutes}m${String(Math.round(seconds % 60)).padStart(2, '0')}s` : `${Math.round(seconds)}s`;
 }
 
+const phaseLabels: Record<string, string> = { generation: 'gen', quality: 'review', scoring: 'score', training: 'train' };
+
+/** Tokens per second of each phase that handled tokens: "gen 812, review 95, score 4033, train 1710". */
+export function phaseRates(m: IterationMetrics): string | undefined {
+  const rates = Object.entries(m.phaseTokens ?? {})
+    .filter(([phase, tokens]) => tokens > 0 && (m.phaseSeconds?.[phase] ?? 0) > 0)
+    .map(([phase, tokens]) => `${phaseLabels[phase] ?? phase} ${Math.round(tokens / m.phaseSeconds![phase]!)}`);
+  return rates.length > 0 ? rates.join(', ') : undefined;
+}
+
+/** One line of text, cut to `width` characters. */
+function clip(text: string, width: number): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > width ? `${line.slice(0, width - 1)}…` : line;
+}
+
+/** The iteration's sample on one indented line: query, answer, R and RQ ("RQ 0 unparsed" when the review had no score). */
+export function formatSample(sample: ProgressSample): string {
+  const quality = sample.qualityReward === undefined
+    ? ''
+    : `  RQ ${Number.isInteger(sample.qualityReward) ? sample.qualityReward : sample.qualityReward.toFixed(2)}${sample.qualityParsed === false ? ' (unparsed)' : ''}`;
+  return `  sample  Q: ${JSON.stringify(clip(sample.query, 70))}  A: ${JSON.stringify(clip(sample.answer, 70))}  R ${sample.reward.toFixed(3)}${quality}`;
+}
+
 export function formatProgress(progress: SelfPlayProgress, lastHeldOut: number | undefined): string {
   const { metrics: m } = progress;
   const parts = [
@@ -64,11 +88,15 @@ export function formatProgress(progress: SelfPlayProgress, lastHeldOut: number |
   if (m.solverRewardMean !== undefined) parts.push(`solver ${m.solverRewardMean.toFixed(3)}`);
   if (m.challengerRewardMean !== undefined) parts.push(`challenger ${m.challengerRewardMean.toFixed(3)}`);
   if (m.qualityRewardMean !== undefined) parts.push(`quality ${m.qualityRewardMean.toFixed(2)}`);
+  if (m.qualityUnparsedFraction !== undefined) parts.push(`unparsed ${m.qualityUnparsedFraction.toFixed(2)}`);
+  if (m.answerLengthMean !== undefined) parts.push(`answer ${m.answerLengthMean.toFixed(1)} tok`);
   if (m.validQueryFraction !== undefined) parts.push(`valid ${m.validQueryFraction.toFixed(2)}`);
   if (m.queryDifficultyMean !== undefined) parts.push(`difficulty ${m.queryDifficultyMean.toFixed(2)}`);
   if (m.kl !== undefined) parts.push(`KL ${m.kl.toFixed(4)}`);
   if (lastHeldOut !== undefined) parts.push(`held-out ${lastHeldOut.toFixed(3)}`);
   if (m.tokensPerSecond !== undefined) parts.push(`${Math.round(m.tokensPerSecond)} tok/s`);
+  const byPhase = phaseRates(m);
+  if (byPhase) parts.push(`(${byPhase})`);
   parts.push(`left ${formatDuration((progress.iterations - progress.iteration) * progress.secondsPerIteration)}`);
   if (m.stepRefused) parts.push('STEP REFUSED');
   return parts.join('  ');
@@ -174,7 +202,10 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
           const levels = Object.entries(figures).filter(([key]) => key !== 'overall').map(([key, value]) => `${key} ${value.toFixed(2)}`);
           print(`held-out after iteration ${iteration}: ${figures.overall?.toFixed(3) ?? '?'}${levels.length > 0 ? ` (${levels.join(', ')})` : ''}`);
         },
-        onProgress: (progress) => print(formatProgress(progress, lastHeldOut)),
+        onProgress: (progress) => {
+          print(formatProgress(progress, lastHeldOut));
+          if (progress.sample) print(formatSample(progress.sample));
+        },
         log: (line) => print(`lsp: ${line}`),
       },
     );

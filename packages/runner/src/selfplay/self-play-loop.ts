@@ -24,11 +24,22 @@ export interface SelfPlayParts {
   rollouts?: GenerationProvider;
 }
 
+/** One query of the iteration with its first answer, the judge's R and the quality self-reward RQ. */
+export interface ProgressSample {
+  query: string;
+  answer: string;
+  reward: number;
+  qualityReward?: number;
+  qualityParsed?: boolean;
+}
+
 export interface SelfPlayProgress {
   iteration: number;
   iterations: number;
   metrics: IterationMetrics;
   secondsPerIteration: number;
+  /** The iteration's first query and answer, for the terminal. */
+  sample?: ProgressSample;
 }
 
 export interface SelfPlayOptions {
@@ -51,8 +62,10 @@ export interface SelfPlayOptions {
 export const maxConsecutiveRefusals = 3;
 /** Prompts per generation call during held-out evaluation. */
 const evaluationBatch = 64;
-/** The quality judge's reply budget (the rubric asks for a short justification, then the tag). */
-const qualityJudgeMaxTokens = 128;
+/** The quality judge's reply budget when the game sets none (a short justification, the calculation, the tag). */
+export const defaultQualityMaxNewTokens = 256;
+/** How much of the reference model's quality review a sample keeps. */
+const sampleReviewCharacters = 600;
 
 /** A 32-bit seed for (run seed, iteration, stream), so every iteration's sampling is reproducible on resume. */
 export function iterationSeed(seed: number, iteration: number, stream: number): number {
@@ -132,7 +145,10 @@ export function heldOutFigures(figures: Record<string, number>): Pick<IterationM
 }
 
 /** The statistics the loop records under their own names; every other finite figure a game reports is kept as is. */
-const recordedStatistics = new Set(['solverRewardMean', 'challengerRewardMean', 'qualityRewardMean', 'zeroVarianceGroups']);
+const recordedStatistics = new Set([
+  'solverRewardMean', 'challengerRewardMean', 'qualityRewardMean', 'zeroVarianceGroups', 'unparsedQualityScores',
+  'unparsedQualityFraction',
+]);
 
 /** A game's own figures (Advantages.statistics beyond the recorded ones), for metrics.jsonl and the report. */
 export function gameStatisticsOf(statistics: Record<string, number>): Pick<IterationMetrics, 'gameStatistics'> {
@@ -143,6 +159,7 @@ export function gameStatisticsOf(statistics: Record<string, number>): Pick<Itera
 interface IterationOutcome {
   metrics: IterationMetrics;
   refused: boolean;
+  sample?: ProgressSample;
 }
 
 export async function runSelfPlay(parts: SelfPlayParts, options: SelfPlayOptions): Promise<{ lastIteration: number; stopped: boolean }> {
@@ -180,6 +197,7 @@ export async function runSelfPlay(parts: SelfPlayParts, options: SelfPlayOptions
     options.onProgress?.({
       iteration, iterations: config.iterations, metrics: outcome.metrics,
       secondsPerIteration: (performance.now() - iterationStart) / 1000,
+      ...(outcome.sample ? { sample: outcome.sample } : {}),
     });
     const stopping = options.stopRequested();
     if (outcome.refused) {
@@ -212,7 +230,12 @@ async function runIteration(
   const hasChallenger = game.roles.includes('challenger');
   const iterationStart = performance.now();
   let generatedTokens = 0;
-  const phaseSeconds = { generation: 0, judging: 0, scoring: 0, training: 0 };
+  // Seconds by phase, and the tokens each phase handled: generated (generation, the quality review) or read as
+  // whole sequences, prompt and completion (scoring, training); the judge's own work is timed but not counted.
+  const phaseSeconds = { generation: 0, judging: 0, quality: 0, scoring: 0, training: 0 };
+  const phaseTokens = { generation: 0, quality: 0, scoring: 0, training: 0 };
+  const sequenceTokens = (sequences: readonly ScoredSequence[]) =>
+    sequences.reduce((sum, sequence) => sum + sequence.promptIds.length + sequence.completionIds.length, 0);
   const timed = async <T>(phase: keyof typeof phaseSeconds, work: () => Promise<T>): Promise<T> => {
     const start = performance.now();
     try {
@@ -263,10 +286,15 @@ async function runIteration(
   let qualityJudgeTexts: string[][] | undefined;
   if (game.usesQualityReward && settings.qualitySource === 'reference-model') {
     if (!game.qualityJudgePrompt) throw new PluginError(`game ${game.name} asks the reference model for quality but has no qualityJudgePrompt`, { hint: 'fix the game plugin' });
-    const replies = await timed('judging', () => reference.generate(
+    // Greedy, within the game's token budget.
+    const replies = await timed('quality', () => reference.generate(
       items.map((item) => ({ promptIds: chatPromptIds(tokenizer, game.qualityJudgePrompt!(item.query, item.answer)) })),
-      { maxNewTokens: qualityJudgeMaxTokens, temperature: 0, seed: iterationSeed(config.seed, iteration, streams.quality) },
+      {
+        maxNewTokens: settings.qualityMaxNewTokens ?? defaultQualityMaxNewTokens, temperature: 0,
+        seed: iterationSeed(config.seed, iteration, streams.quality),
+      },
     ));
+    phaseTokens.quality += replies.reduce((sum, reply) => sum + reply.completionIds.length, 0);
     qualityJudgeTexts = queries.map((_, i) => Array.from({ length: answersPerQuery }, (_, j) => replies[i * answersPerQuery + j]!.text));
   } else if (game.usesQualityReward) {
     qualityRewards = byQuery((score) => score.quality ?? 0);
@@ -277,9 +305,11 @@ async function runIteration(
   const referenceLogProbs = settings.klCoefficient > 0
     ? await timed('scoring', () => reference.tokenLogProbs(allSequences))
     : allSequences.map((sequence) => new Float32Array(sequence.completionIds.length));
+  if (settings.klCoefficient > 0) phaseTokens.scoring += sequenceTokens(allSequences);
   let sequenceKl: { solver: number[][]; challenger?: number[] } | undefined;
   if (settings.klPlacement === 'reward' && settings.klCoefficient > 0) {
     const policyLogProbs = await timed('scoring', () => policy.tokenLogProbs(allSequences));
+    phaseTokens.scoring += sequenceTokens(allSequences);
     const kl = parts.advantageMath.sequenceKl(
       allSequences.map((_, index) => ({ logProbs: policyLogProbs[index]!, referenceLogProbs: referenceLogProbs[index]! })),
       settings.klEstimator,
@@ -337,6 +367,7 @@ async function runIteration(
       break;
     }
   }
+  if (!refused) phaseTokens.training += sequenceTokens(allSequences);
   let gradientNorm: number | null = null;
   if (!refused) {
     const step = await timed('training', () => policy.optimizerStep({ learningRate: settings.learningRate, maxGradientNorm: config.optimizer.maxGradientNorm, weightDecay: config.optimizer.weightDecay }));
@@ -351,7 +382,10 @@ async function runIteration(
 
   // 8. Metrics and samples.
   const seconds = (performance.now() - iterationStart) / 1000;
+  phaseTokens.generation = generatedTokens;
   const statistics = advantages.statistics;
+  const quality = advantages.qualityRewards ?? qualityRewards;
+  const qualityParsed = advantages.qualityParsed;
   const firstDetails = queries.map((_, i) => scores[i * answersPerQuery]?.details ?? {});
   const validFlags = firstDetails.map((details) => details.valid).filter((value): value is boolean => typeof value === 'boolean');
   const difficulties = firstDetails.map((details) => details.difficulty).filter((value): value is number => typeof value === 'number');
@@ -363,6 +397,8 @@ async function runIteration(
     solverRewardMean: statistics.solverRewardMean ?? mean(rewards.flat()),
     ...(statistics.challengerRewardMean !== undefined ? { challengerRewardMean: statistics.challengerRewardMean } : {}),
     ...(statistics.qualityRewardMean !== undefined ? { qualityRewardMean: statistics.qualityRewardMean } : {}),
+    ...(statistics.unparsedQualityFraction !== undefined ? { qualityUnparsedFraction: statistics.unparsedQualityFraction } : {}),
+    answerLengthMean: mean(answers.map((answer) => answer.completionIds.length)),
     kl: klTokens > 0 ? klSum / klTokens : 0,
     loss: refused ? null : loss,
     gradientNorm: refused || gradientNorm === null || !Number.isFinite(gradientNorm) ? null : gradientNorm,
@@ -375,6 +411,7 @@ async function runIteration(
     ...gameStatisticsOf(statistics),
     generatedTokens,
     phaseSeconds,
+    phaseTokens,
   };
   for (const [i, query] of queries.entries()) {
     if (i >= 4) break; // a few per iteration keep samples.jsonl small
@@ -385,9 +422,18 @@ async function runIteration(
       answers: Array.from({ length: Math.min(answersPerQuery, 4) }, (_, j) => ({
         text: answerAt(i, j).text,
         reward: rewards[i]![j]!,
-        ...(qualityRewards ? { qualityReward: qualityRewards[i]![j]! } : {}),
+        ...(quality?.[i]?.[j] !== undefined ? { qualityReward: quality[i]![j]! } : {}),
+        ...(qualityParsed?.[i]?.[j] !== undefined ? { qualityParsed: qualityParsed[i]![j]! } : {}),
+        ...(qualityJudgeTexts ? { qualityReview: qualityJudgeTexts[i]![j]!.slice(0, sampleReviewCharacters) } : {}),
       })),
     });
   }
-  return { metrics, refused };
+  const sample: ProgressSample | undefined = queries.length > 0 && answersPerQuery > 0
+    ? {
+      query: queries[0]!, answer: answerAt(0, 0).text.trim(), reward: rewards[0]![0]!,
+      ...(quality?.[0]?.[0] !== undefined ? { qualityReward: quality[0]![0]! } : {}),
+      ...(qualityParsed?.[0]?.[0] !== undefined ? { qualityParsed: qualityParsed[0]![0]! } : {}),
+    }
+    : undefined;
+  return { metrics, refused, ...(sample ? { sample } : {}) };
 }

@@ -35,9 +35,13 @@ export interface Advantages {
   challenger: number[];
   /**
    * Figures for metrics: solverRewardMean, valueMean (Vbar), challengerRewardMean, qualityRewardMean,
-   * zeroVarianceGroups, unparsedQualityScores, klPenaltyMean, as the game has them.
+   * zeroVarianceGroups, unparsedQualityScores (and unparsedQualityFraction), klPenaltyMean, as the game has them.
    */
   statistics: Record<string, number>;
+  /** RQ_ij as the game used it (parsed from the reference model's replies, or the judge's), for samples. */
+  qualityRewards?: number[][];
+  /** Per answer, whether the reference model's reply held a readable score (absent when quality came as numbers). */
+  qualityParsed?: boolean[][];
 }
 
 /** The algorithm's settings as the game resolved them from its options (the paper's names in comments). */
@@ -64,6 +68,8 @@ export interface GameSettingsV1 {
    * 'reference-model' (the reference model answers `qualityJudgePrompt`).
    */
   qualitySource?: 'judge' | 'reference-model';
+  /** Token budget of the reference model's greedy quality review, when quality comes from it. */
+  qualityMaxNewTokens?: number;
 }
 
 export interface GameV1 {

@@ -1,0 +1,35 @@
+// The options of judge `reward-model` (judgeOptions in lsp.config.ts, or --judge-model and --judge-option on the
+// command line), checked with zod: one line naming the option when one is wrong or unknown.
+import { ConfigError } from '@lsp/core';
+import { z } from 'zod';
+
+export const rewardModelJudgeOptionsSchema = z
+  .object({
+    /** A Hugging Face *ForSequenceClassification folder (Llama, Qwen2, Qwen3) with its tokenizer and chat template. */
+    model: z.string().min(1),
+    /** The compute backend the reward model runs on: 'auto' (the highest-priority available) or a name such as 'wasm'. */
+    backend: z.string().min(1).default('auto'),
+    /** (query, answer) pairs scored in one forward pass. */
+    batchSize: z.number().int().positive().default(8),
+    /** score = (raw - center) * scale: centring and scaling of the model's raw reward. */
+    center: z.number().refine(Number.isFinite, 'must be a finite number').default(0),
+    scale: z.number().refine(Number.isFinite, 'must be a finite number').default(1),
+  })
+  .strict();
+
+export type RewardModelJudgeOptions = z.input<typeof rewardModelJudgeOptionsSchema>;
+export type ResolvedRewardModelJudgeOptions = z.output<typeof rewardModelJudgeOptionsSchema>;
+
+export function parseRewardModelOptions(options: unknown): ResolvedRewardModelJudgeOptions {
+  const result = rewardModelJudgeOptionsSchema.safeParse(options ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+  const path = issue.path.join('.');
+  const where = keys.length > 0
+    ? `unknown option "${keys.join('", "')}"`
+    : issue.code === 'invalid_type' && issue.input === undefined ? `option "${path}" is required` : `option "${path}": ${issue.message}`;
+  throw new ConfigError(`judge reward-model: ${where}`, {
+    hint: 'the options are model (a *ForSequenceClassification folder), backend, batchSize, center and scale; e.g. --judge-model DIR',
+  });
+}
