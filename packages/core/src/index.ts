@@ -14,4 +14,5 @@ export {
 } from './plugin/v1/plugin';
 export { componentShapes, pluginHeaderShape } from './plugin/v1/plugin-schema';
 export { configSchema, defineConfig } from './config/config';
+export { parseComponentOptions } from './config/component-options';
 export type { LspConfig, LspConfigInput } from './config/config';

@@ -1,6 +1,6 @@
 // The options of the three games, validated with zod: every setting of DESIGN.md section 1 by name, with the
 // paper's defaults (N = 8, beta = 0.05, learning rate 3e-6, GRPO's 1e-6) and ours where it publishes none.
-import { ConfigError, type GameSettingsV1 } from '@lsp/core';
+import { type GameSettingsV1, parseComponentOptions } from '@lsp/core';
 import { z } from 'zod';
 import { challengerPresets } from './game-prompts';
 
@@ -72,12 +72,7 @@ export type GrpoOptions = z.output<typeof grpoOptionsSchema>;
 
 /** Parses options, refusing bad ones with one line naming the game, the option and what was wrong. */
 export function parseOptions<Schema extends z.ZodType>(game: string, schema: Schema, options: unknown): z.output<Schema> {
-  const result = schema.safeParse(options ?? {});
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
-  const where = keys.length > 0 ? `unknown option "${keys.join('", "')}"` : `option "${issue.path.join('.')}": ${issue.message}`;
-  throw new ConfigError(`game ${game}: ${where}`, { hint: 'fix gameOptions in lsp.config.ts' });
+  return parseComponentOptions(`game ${game}`, schema, options, 'fix gameOptions in lsp.config.ts');
 }
 
 /** The settings every game reports, from its parsed options; the Challenger's weight and RQ's source vary by game. */

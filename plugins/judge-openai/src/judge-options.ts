@@ -2,7 +2,7 @@
 // when one is wrong or unknown. The API key never appears here, only the name of the variable that holds it.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from '@lsp/core';
+import { parseComponentOptions } from '@lsp/core';
 import { z } from 'zod';
 import { defaultPairwisePrompt } from './judge-prompts';
 
@@ -56,15 +56,7 @@ export function defaultCacheDirectory(environment: Record<string, string | undef
 }
 
 export function parseJudgeOptions(options: unknown): ResolvedOpenAiJudgeOptions {
-  const result = openAiJudgeOptionsSchema.safeParse(options ?? {});
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
-    const path = issue.path.join('.');
-    const where = keys.length > 0
-      ? `unknown option "${keys.join('", "')}"`
-      : issue.code === 'invalid_type' && issue.input === undefined ? `option "${path}" is required` : `option "${path}": ${issue.message}`;
-    throw new ConfigError(`judge openai: ${where}`, { hint: 'fix judgeOptions in lsp.config.ts (baseURL, model, apiKeyEnv, prompt, ...)' });
-  }
-  return { ...result.data, cacheDirectory: result.data.cacheDirectory ?? defaultCacheDirectory() };
+  const parsed = parseComponentOptions('judge openai', openAiJudgeOptionsSchema, options,
+    'fix judgeOptions in lsp.config.ts (baseURL, model, apiKeyEnv, prompt, ...)');
+  return { ...parsed, cacheDirectory: parsed.cacheDirectory ?? defaultCacheDirectory() };
 }

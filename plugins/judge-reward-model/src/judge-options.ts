@@ -1,6 +1,6 @@
 // The options of judge `reward-model` (judgeOptions in lsp.config.ts, or --judge-model and --judge-option on the
 // command line), checked with zod: one line naming the option when one is wrong or unknown.
-import { ConfigError } from '@lsp/core';
+import { parseComponentOptions } from '@lsp/core';
 import { z } from 'zod';
 
 export const rewardModelJudgeOptionsSchema = z
@@ -21,15 +21,6 @@ export type RewardModelJudgeOptions = z.input<typeof rewardModelJudgeOptionsSche
 export type ResolvedRewardModelJudgeOptions = z.output<typeof rewardModelJudgeOptionsSchema>;
 
 export function parseRewardModelOptions(options: unknown): ResolvedRewardModelJudgeOptions {
-  const result = rewardModelJudgeOptionsSchema.safeParse(options ?? {});
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
-  const path = issue.path.join('.');
-  const where = keys.length > 0
-    ? `unknown option "${keys.join('", "')}"`
-    : issue.code === 'invalid_type' && issue.input === undefined ? `option "${path}" is required` : `option "${path}": ${issue.message}`;
-  throw new ConfigError(`judge reward-model: ${where}`, {
-    hint: 'the options are model (a *ForSequenceClassification folder), backend, batchSize, center and scale; e.g. --judge-model DIR',
-  });
+  return parseComponentOptions('judge reward-model', rewardModelJudgeOptionsSchema, options,
+    'the options are model (a *ForSequenceClassification folder), backend, batchSize, center and scale; e.g. --judge-model DIR');
 }
