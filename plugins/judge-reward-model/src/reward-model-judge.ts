@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createWasmBackend } from '@lsp/backend-wasm';
 import {
-  ConfigError, InvalidInputError, UnavailableError,
+  chooseAvailableBackend, ConfigError, InvalidInputError,
   type BackendV1, type ChatMessage, type DeviceV1, type JudgeItem, type JudgeScore, type JudgeV1,
 } from '@lsp/core';
 import { loadModel, readModelConfig, type LlamaModel } from '@lsp/model';
@@ -67,25 +67,6 @@ export function readChatTemplateConfig(directory: string): TokenizerConfig {
   return config;
 }
 
-async function chooseBackend(backends: readonly BackendV1[], requested: string): Promise<BackendV1> {
-  if (requested !== 'auto') {
-    const backend = backends.find((candidate) => candidate.name === requested);
-    if (!backend) fail(`backend "${requested}" is not one this judge can use (${backends.map((b) => b.name).join(', ') || 'none'})`, 'set the judge\'s backend to auto or one of those');
-    const availability = await backend.checkAvailability();
-    if (!availability.available) throw new UnavailableError(`${prefix}: backend ${requested} is not available: ${availability.reason ?? 'no reason given'}`);
-    return backend;
-  }
-  const reasons: string[] = [];
-  for (const backend of [...backends].sort((a, b) => b.priority - a.priority)) {
-    const availability = await backend.checkAvailability();
-    if (availability.available) return backend;
-    reasons.push(`${backend.name}: ${availability.reason ?? 'unavailable'}`);
-  }
-  throw new UnavailableError(`${prefix}: no compute backend is available (${reasons.join('; ') || 'none installed'})`, {
-    hint: 'run `bun lsp doctor` to see what is missing',
-  });
-}
-
 export async function createRewardModelJudge(rawOptions: unknown, environment: RewardModelEnvironment = {}): Promise<RewardModelJudge> {
   const options = parseRewardModelOptions(rawOptions);
   const directory = options.model;
@@ -106,7 +87,14 @@ export async function createRewardModelJudge(rawOptions: unknown, environment: R
   }
   const templateConfig = readChatTemplateConfig(directory);
   const backends = environment.backends ?? [createWasmBackend()];
-  const backend = await chooseBackend(backends, options.backend);
+  const backend = await chooseAvailableBackend(backends, options.backend, {
+    label: prefix,
+    lookUp: (name) => {
+      const found = backends.find((candidate) => candidate.name === name);
+      if (!found) fail(`backend "${name}" is not one this judge can use (${backends.map((b) => b.name).join(', ') || 'none'})`, 'set the judge\'s backend to auto or one of those');
+      return found;
+    },
+  });
 
   let tokenizer: WasmTokenizer | undefined;
   let device: DeviceV1 | undefined;
