@@ -25,6 +25,7 @@ pub const OP_SAMPLE: u32 = 19;
 pub const OP_SUM_ROWS: u32 = 20;
 pub const OP_COPY_ROWS: u32 = 21;
 pub const OP_PACK_B: u32 = 22;
+pub const OP_MULTIPLY: u32 = 23;
 
 /// Status codes returned to the host.
 pub const STATUS_OK: u32 = 0;
@@ -116,6 +117,11 @@ pub unsafe fn run(command: *const u32, part: usize, parts: usize, scratch: *mut 
                     elementwise::add(a.add(r * row), b, out.add(r * row), row);
                 }
             }
+        }
+        OP_MULTIPLY => {
+            // Words: a, b, out, count.
+            let (begin, end) = share(args.usize(3), part, parts, RUN);
+            elementwise::multiply(args.ptr::<f32>(0).add(begin), args.ptr::<f32>(1).add(begin), args.ptr::<f32>(2).add(begin), end - begin);
         }
         OP_SCALE => {
             let (begin, end) = share(args.usize(2), part, parts, RUN);

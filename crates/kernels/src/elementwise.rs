@@ -1,4 +1,4 @@
-// Elementwise kernels: fill, add (with a repeated row), scale, row sums, SwiGLU. Callers pass each worker's
+// Elementwise kernels: fill, add (with a repeated row), multiply, scale, row sums, SwiGLU. Callers pass each worker's
 // range; within it every element is computed the same way whatever the split.
 use crate::math::exp4;
 use core::arch::wasm32::*;
@@ -35,6 +35,19 @@ pub unsafe fn add(a: *const f32, b: *const f32, out: *mut f32, count: usize) {
     }
     while i < count {
         *out.add(i) = *a.add(i) + *b.add(i);
+        i += 1;
+    }
+}
+
+/// out[i] = a[i] * b[i] for i < count (out may alias a).
+pub unsafe fn multiply(a: *const f32, b: *const f32, out: *mut f32, count: usize) {
+    let mut i = 0;
+    while i + 4 <= count {
+        store(out.add(i), f32x4_mul(load(a.add(i)), load(b.add(i))));
+        i += 4;
+    }
+    while i < count {
+        *out.add(i) = *a.add(i) * *b.add(i);
         i += 1;
     }
 }

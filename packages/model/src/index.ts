@@ -17,3 +17,10 @@ export type { ScoreLine, GenerateCommandOptions } from './model-commands';
 export type { RandomModelOptions } from './random-model';
 export { exportGguf, ggufDTypes, quantizeQ8_0, dequantizeQ8_0, permuteForLlamaRope } from './gguf-export';
 export type { GgufDType, GgufExportOptions, GgufExportSummary } from './gguf-export';
+export {
+  allLoraTargets, createLoraState, loraScaling, loraTargets, parseLoraTargets, checkLoraSettings,
+} from './lora';
+export type { LoraAdapter, LoraSettings, LoraState, LoraTarget } from './lora';
+export { adapterConfigJson, isAdapterFolder, loadLoraAdapter, readAdapterConfig, saveLoraAdapter } from './lora-folder';
+export type { AdapterConfig } from './lora-folder';
+export type { ParameterSummary } from './policy-model';

@@ -7,6 +7,7 @@
 import type { DeviceV1, Tensor } from '@lsp/core';
 import type { ModelConfig } from './model-config';
 import type { SafetensorsDType } from './safetensors';
+import { loraBackward, loraForward, type DropoutSource, type LoraActivations, type LoraState } from './lora';
 
 /** One trainable tensor under its Hugging Face name, with its gradient and AdamW moments once training. */
 export interface Parameter {
@@ -210,6 +211,27 @@ function linearBackward(
   if (bias?.gradient) device.sumRows(dout, bias.gradient);
 }
 
+/** A projection of a layer: the linear layer, plus its LoRA adapter's term when the context has one for it. */
+function projectForward(
+  context: ModelContext, scope: TensorScope, kept: Map<Parameter, LoraActivations> | undefined,
+  x: Tensor, weight: Parameter, bias: Parameter | undefined, out: Tensor, rows: number,
+): void {
+  linearForward(context.device, x, weight, bias, out, rows);
+  const adapter = context.lora?.byWeight.get(weight);
+  if (adapter) kept!.set(weight, loraForward(context.device, scope, adapter, x, out, rows, context.dropout));
+}
+
+/** Backward of projectForward (dx as linearBackward: overwritten or accumulated). */
+function projectBackward(
+  context: ModelContext, scope: TensorScope, saved: LayerActivations, dout: Tensor, x: Tensor,
+  weight: Parameter, bias: Parameter | undefined, dx: Tensor | undefined, rows: number, overwrite = false,
+): void {
+  linearBackward(context.device, dout, x, weight, bias, dx, rows, overwrite);
+  const adapter = context.lora?.byWeight.get(weight);
+  const kept = saved.lora?.get(weight);
+  if (adapter && kept) loraBackward(context.device, scope, adapter, kept, dout, dx, rows);
+}
+
 // --- one decoder layer -------------------------------------------------------------------------------------
 
 /** What a layer keeps for its backward pass. */
@@ -224,6 +246,8 @@ export interface LayerActivations {
   norm2: Tensor; rstd2: Tensor;
   gate: Tensor; up: Tensor; activation: Tensor; // (N, I)
   output: Tensor; // (N, C)
+  /** What each LoRA-adapted projection keeps, by its base weight. */
+  lora?: Map<Parameter, LoraActivations>;
 }
 
 export interface ModelContext {
@@ -235,6 +259,10 @@ export interface ModelContext {
   logitBudget?: number;
   /** Scoring splits a batch into passes of similar lengths of at least this many padded tokens; default 2048. */
   minimumPassTokens?: number;
+  /** LoRA adapters on the projections (the base weights then stay frozen). */
+  lora?: LoraState;
+  /** Set during a training pass when LoRA dropout is on. */
+  dropout?: DropoutSource;
 }
 
 function attentionOptions(context: ModelContext, layout: BatchLayout) {
@@ -253,6 +281,9 @@ export function layerForward(
   const rows = layout.batch * layout.time;
   const { hiddenSize: c, intermediateSize: i, heads: h, keyValueHeads: kv, headDim: d } = config;
   const epsilon = config.rmsNormEpsilon;
+  const lora = context.lora ? new Map<Parameter, LoraActivations>() : undefined;
+  const project = (x: Tensor, weight: Parameter, bias: Parameter | undefined, out: Tensor) =>
+    projectForward(context, scope, lora, x, weight, bias, out, rows);
 
   const norm1 = scope.output([rows, c]);
   const rstd1 = scope.output([rows]);
@@ -260,9 +291,9 @@ export function layerForward(
   const qRaw = scope.output([rows, h * d]);
   const kRaw = scope.output([rows, kv * d]);
   const v = scope.output([rows, kv * d]);
-  linearForward(device, norm1, weights.q, weights.qBias, qRaw, rows);
-  linearForward(device, norm1, weights.k, weights.kBias, kRaw, rows);
-  linearForward(device, norm1, weights.v, weights.vBias, v, rows);
+  project(norm1, weights.q, weights.qBias, qRaw);
+  project(norm1, weights.k, weights.kBias, kRaw);
+  project(norm1, weights.v, weights.vBias, v);
 
   let qNormed: Tensor | undefined;
   let kNormed: Tensor | undefined;
@@ -296,7 +327,7 @@ export function layerForward(
     device.attentionForward(q, k, v, attention, logSumExp, options);
   }
   const middle = scope.output([rows, c]);
-  linearForward(device, attention, weights.o, weights.oBias, middle, rows);
+  project(attention, weights.o, weights.oBias, middle);
   device.add(middle, input, middle);
 
   const norm2 = scope.output([rows, c]);
@@ -304,17 +335,17 @@ export function layerForward(
   device.rmsnormForward(middle, weights.postNorm.tensor, norm2, rstd2, epsilon);
   const gate = scope.output([rows, i]);
   const up = scope.output([rows, i]);
-  linearForward(device, norm2, weights.gate, weights.gateBias, gate, rows);
-  linearForward(device, norm2, weights.up, weights.upBias, up, rows);
+  project(norm2, weights.gate, weights.gateBias, gate);
+  project(norm2, weights.up, weights.upBias, up);
   const activation = scope.output([rows, i]);
   device.swigluForward(gate, up, activation);
   const output = scope.output([rows, c]);
-  linearForward(device, activation, weights.down, weights.downBias, output, rows);
+  project(activation, weights.down, weights.downBias, output);
   device.add(output, middle, output);
 
   return {
     input, norm1, rstd1, qRaw, kRaw, qNormed, kNormed, rstdQ, rstdK, q, k, v, attention, logSumExp,
-    middle, norm2, rstd2, gate, up, activation, output,
+    middle, norm2, rstd2, gate, up, activation, output, lora,
   };
 }
 
@@ -332,18 +363,18 @@ export function layerBackward(
 
   // MLP: output = middle + down(swiglu(gate(norm2), up(norm2))).
   const dActivation = scope.output([rows, i]);
-  linearBackward(device, residual, saved.activation, weights.down, weights.downBias, dActivation, rows, true);
+  projectBackward(context, scope, saved, residual, saved.activation, weights.down, weights.downBias, dActivation, rows, true);
   const dGate = scope.allocate([rows, i]);
   const dUp = scope.allocate([rows, i]);
   device.swigluBackward(dActivation, saved.gate, saved.up, dGate, dUp);
   const dNorm2 = scope.output([rows, c]);
-  linearBackward(device, dGate, saved.norm2, weights.gate, weights.gateBias, dNorm2, rows, true);
-  linearBackward(device, dUp, saved.norm2, weights.up, weights.upBias, dNorm2, rows);
+  projectBackward(context, scope, saved, dGate, saved.norm2, weights.gate, weights.gateBias, dNorm2, rows, true);
+  projectBackward(context, scope, saved, dUp, saved.norm2, weights.up, weights.upBias, dNorm2, rows);
   device.rmsnormBackward(dNorm2, saved.middle, weights.postNorm.tensor, saved.rstd2, residual, gradientOrScratch(scope, weights.postNorm));
 
   // Attention: middle = input + o(attention(rope(q), rope(k), v)).
   const dAttention = scope.output([rows, h * d]);
-  linearBackward(device, residual, saved.attention, weights.o, weights.oBias, dAttention, rows, true);
+  projectBackward(context, scope, saved, residual, saved.attention, weights.o, weights.oBias, dAttention, rows, true);
   const dq = scope.allocate([rows, h * d]);
   const dk = scope.allocate([rows, kv * d]);
   const dv = scope.allocate([rows, kv * d]);
@@ -364,9 +395,9 @@ export function layerBackward(
     device.rmsnormBackward(dkPre, saved.kRaw, weights.kNorm.tensor, saved.rstdK, dkRaw, gradientOrScratch(scope, weights.kNorm));
   }
   const dNorm1 = scope.output([rows, c]);
-  linearBackward(device, dqRaw, saved.norm1, weights.q, weights.qBias, dNorm1, rows, true);
-  linearBackward(device, dkRaw, saved.norm1, weights.k, weights.kBias, dNorm1, rows);
-  linearBackward(device, dv, saved.norm1, weights.v, weights.vBias, dNorm1, rows);
+  projectBackward(context, scope, saved, dqRaw, saved.norm1, weights.q, weights.qBias, dNorm1, rows, true);
+  projectBackward(context, scope, saved, dkRaw, saved.norm1, weights.k, weights.kBias, dNorm1, rows);
+  projectBackward(context, scope, saved, dv, saved.norm1, weights.v, weights.vBias, dNorm1, rows);
   device.rmsnormBackward(dNorm1, saved.input, weights.inputNorm.tensor, saved.rstd1, residual, gradientOrScratch(scope, weights.inputNorm));
 }
 

@@ -17,7 +17,7 @@ const companionFiles = [
   'vocab.json', 'merges.txt', 'added_tokens.json', 'chat_template.jinja', 'chat_template.json',
 ];
 
-function readJson(file: string, name: string): unknown {
+export function readJson(file: string, name: string): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -49,7 +49,7 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((value, index) => value === b[index]);
 }
 
-function uploadTensor(device: DeviceV1, data: TensorData, shape: number[]) {
+export function uploadTensor(device: DeviceV1, data: TensorData, shape: number[]) {
   if (data.dtype === 'F32') return device.upload(data.data, shape);
   const dtype: DType = data.dtype === 'F16' ? 'f16' : 'bf16';
   if (device.info.storageTypes.includes(dtype)) return device.upload(data.data, shape, dtype);
@@ -64,7 +64,8 @@ function uploadTensor(device: DeviceV1, data: TensorData, shape: number[]) {
   return device.upload(widened, shape);
 }
 
-function halfToNumber(bits: number): number {
+/** The number an f16 bit pattern stands for. */
+export function halfToNumber(bits: number): number {
   const sign = bits & 0x8000 ? -1 : 1;
   const exponent = (bits >> 10) & 0x1f;
   const fraction = bits & 0x3ff;
@@ -133,14 +134,15 @@ export async function loadModel(directory: string, options: LoadModelOptions): P
   return model;
 }
 
-function restoreOptimizerState(model: LlamaModel, directory: string): void {
+/** Restores AdamW's moments and step (optimizer.safetensors, optimizer.json) of `parameters` when the folder has them. */
+export function restoreOptimizerState(model: LlamaModel, directory: string, parameters: readonly Parameter[] = model.parameters.all): void {
   const stateFile = join(directory, 'optimizer.safetensors');
   const stepFile = join(directory, 'optimizer.json');
   if (!existsSync(stateFile) || !existsSync(stepFile)) return;
   const step = (readJson(stepFile, 'optimizer.json') as { step?: unknown }).step;
   if (typeof step !== 'number' || !Number.isInteger(step) || step < 0) throw new InvalidInputError('optimizer.json: field "step" must be a non-negative integer');
   const entries = new Map(readSafetensorsHeader(stateFile).map((entry) => [entry.name, entry]));
-  for (const parameter of model.parameters.all) {
+  for (const parameter of parameters) {
     for (const [suffix, key] of [['exp_avg', 'firstMoment'], ['exp_avg_sq', 'secondMoment']] as const) {
       const entry = entries.get(`${parameter.name}.${suffix}`);
       if (!entry) throw new InvalidInputError(`optimizer.safetensors: tensor "${parameter.name}.${suffix}" is missing`);
@@ -153,14 +155,46 @@ function restoreOptimizerState(model: LlamaModel, directory: string): void {
   model.step = step;
 }
 
-/** Writes the model's folder: config.json, weights in the source's dtype and sharding, tokenizer files, optimizer state. */
-export async function saveModel(model: LlamaModel, directory: string, options: SaveOptions = {}): Promise<void> {
+/** Writes AdamW's moments of `parameters` and the step beside a model's or an adapter's weights, when it has them. */
+export async function writeOptimizerState(model: LlamaModel, directory: string, parameters: readonly Parameter[]): Promise<void> {
+  if (!parameters.some((parameter) => parameter.firstMoment && parameter.secondMoment)) return;
+  const values = (tensor: Parameter['tensor']) => async () => (await model.device.read(tensor)) as Float32Array;
+  const state: TensorToWrite[] = [];
+  for (const parameter of parameters) {
+    if (!parameter.firstMoment || !parameter.secondMoment) continue;
+    state.push({ name: `${parameter.name}.exp_avg`, dtype: 'F32' as SafetensorsDType, shape: parameter.shape, values: values(parameter.firstMoment) });
+    state.push({ name: `${parameter.name}.exp_avg_sq`, dtype: 'F32' as SafetensorsDType, shape: parameter.shape, values: values(parameter.secondMoment) });
+  }
+  await writeSafetensors(join(directory, 'optimizer.safetensors'), state);
+  writeFileSync(join(directory, 'optimizer.json'), `${JSON.stringify({ step: model.step })}\n`);
+}
+
+/**
+ * Writes a folder under a temporary name and swaps it into place: the old folder (if any) is moved aside first,
+ * so a crash never leaves a half-written one.
+ */
+export async function writeFolderAtomically(directory: string, write: (temporary: string) => Promise<void>): Promise<void> {
   const target = resolve(directory);
   const temporary = `${target}.tmp-${process.pid}-${Date.now()}`;
   mkdirSync(dirname(target), { recursive: true });
   rmSync(temporary, { recursive: true, force: true });
   mkdirSync(temporary);
   try {
+    await write(temporary);
+    const previous = `${target}.old-${process.pid}-${Date.now()}`;
+    const hadPrevious = existsSync(target);
+    if (hadPrevious) renameSync(target, previous);
+    renameSync(temporary, target);
+    if (hadPrevious) rmSync(previous, { recursive: true, force: true });
+  } catch (error) {
+    rmSync(temporary, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Writes the model's folder: config.json, weights in the source's dtype and sharding, tokenizer files, optimizer state. */
+export async function saveModel(model: LlamaModel, directory: string, options: SaveOptions = {}): Promise<void> {
+  await writeFolderAtomically(directory, async (temporary) => {
     writeFileSync(join(temporary, 'config.json'), `${JSON.stringify(model.config.raw, null, 2)}\n`);
     const values = (tensor: Parameter['tensor']) => async () => (await model.device.read(tensor)) as Float32Array;
     const shards = new Map<string, TensorToWrite[]>();
@@ -182,16 +216,7 @@ export async function saveModel(model: LlamaModel, directory: string, options: S
       writeFileSync(join(temporary, 'model.safetensors.index.json'), `${JSON.stringify(index, null, 2)}\n`);
     }
     for (const [shard, tensors] of shards) await writeSafetensors(join(temporary, shard), tensors);
-    if (model.parameters.all.some((parameter) => parameter.firstMoment && parameter.secondMoment)) {
-      const state: TensorToWrite[] = [];
-      for (const parameter of model.parameters.all) {
-        if (!parameter.firstMoment || !parameter.secondMoment) continue;
-        state.push({ name: `${parameter.name}.exp_avg`, dtype: 'F32' as SafetensorsDType, shape: parameter.shape, values: values(parameter.firstMoment) });
-        state.push({ name: `${parameter.name}.exp_avg_sq`, dtype: 'F32' as SafetensorsDType, shape: parameter.shape, values: values(parameter.secondMoment) });
-      }
-      await writeSafetensors(join(temporary, 'optimizer.safetensors'), state);
-      writeFileSync(join(temporary, 'optimizer.json'), `${JSON.stringify({ step: model.step })}\n`);
-    }
+    await writeOptimizerState(model, temporary, model.parameters.all);
     const sourceDirectory = model.source.directory;
     if (sourceDirectory) {
       for (const file of companionFiles) {
@@ -199,16 +224,7 @@ export async function saveModel(model: LlamaModel, directory: string, options: S
         if (existsSync(from)) copyFileSync(from, join(temporary, file));
       }
     }
-    // Swap into place: the old folder (if any) is moved aside first, so a crash never leaves a half-written one.
-    const previous = `${target}.old-${process.pid}-${Date.now()}`;
-    const hadPrevious = existsSync(target);
-    if (hadPrevious) renameSync(target, previous);
-    renameSync(temporary, target);
-    if (hadPrevious) rmSync(previous, { recursive: true, force: true });
-  } catch (error) {
-    rmSync(temporary, { recursive: true, force: true });
-    throw error;
-  }
+  });
 }
 
 export interface ModelLoaderSettings {

@@ -10,9 +10,34 @@ import {
   stackForward, type BatchLayout, type LayerCache, type ModelContext, type ModelParameters, type Parameter,
   type RopeTables, type RowRun,
 } from './llama';
+import {
+  copyLoraState, freeLoraState, loraParameters, mergeLoraIntoWeights, type DropoutSource, type LoraState,
+} from './lora';
 import type { ModelConfig } from './model-config';
 import { ropeTables } from './rope';
 import { createRandom } from '@lsp/oracle';
+
+/** A 32-bit seed mixed from several numbers (LoRA dropout masks by seed, step, pass and mask). */
+function mixSeed(...values: number[]): number {
+  let h = 0x9e3779b9;
+  for (const value of values) {
+    h = Math.imul(h ^ (value >>> 0), 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+  }
+  return h >>> 0;
+}
+
+/** Parameter counts and the memory training takes, for the run's first lines. */
+export interface ParameterSummary {
+  total: number;
+  trainable: number;
+  /** Bytes of all weights on the device (f32), adapters included. */
+  weightBytes: number;
+  /** Bytes of the trainable parameters' gradients and AdamW moments. */
+  trainingStateBytes: number;
+}
 
 /**
  * Splits sequences (by length) into passes of similar lengths, longest first, so a pass pads little: a sequence
@@ -59,6 +84,9 @@ export class LlamaModel implements PolicyModelV1 {
   private optimizerStepCount = 0;
   private hasGradients = false;
   private disposed = false;
+  /** Training passes since the last optimizer step (LoRA dropout's masks are seeded by it). */
+  private passesSinceStep = 0;
+  private loraSeed = 0;
 
   constructor(
     readonly device: DeviceV1,
@@ -68,10 +96,81 @@ export class LlamaModel implements PolicyModelV1 {
     readonly source: ModelSource,
     readonly frozen = false,
     eosTokenIds: readonly number[] = config.eosTokenIds,
+    /** False for a view that shares another model's base weights (frees only what it owns). */
+    private readonly ownsBaseWeights = true,
   ) {
     this.pool = new TensorPool(device);
     this.context = { device, config, parameters, rope: { cos: device.allocate([1, 1]), sin: device.allocate([1, 1]), positions: 0 } };
     this.eosTokenIds = new Set([...eosTokenIds, ...(tokenizer?.specialTokenIds.eos ?? [])]);
+  }
+
+  /** The LoRA adapters, when the model trains through them. */
+  get lora(): LoraState | undefined {
+    return this.context.lora;
+  }
+
+  /**
+   * Puts LoRA adapters on the model: from now on only they train (the base weights are frozen, and any
+   * gradient or optimizer state they had is dropped). `seed` seeds dropout's masks.
+   */
+  attachLora(state: LoraState, seed = 0): void {
+    this.checkLive();
+    if (this.context.lora) throw new LspError('lsp.model', 'the model already has LoRA adapters');
+    if (this.frozen) throw new LspError('lsp.model', 'a frozen model cannot take trainable adapters');
+    for (const parameter of this.parameters.all) {
+      for (const key of ['gradient', 'firstMoment', 'secondMoment'] as const) {
+        const tensor = parameter[key];
+        if (tensor) this.device.free(tensor);
+        parameter[key] = undefined;
+      }
+    }
+    this.context.lora = state;
+    this.loraSeed = seed;
+    this.hasGradients = false;
+  }
+
+  /** Folds the adapters into the base weights (W += scaling B A) and removes them: a plain model again. */
+  mergeLora(): void {
+    this.checkLive();
+    const state = this.context.lora;
+    if (!state) return;
+    mergeLoraIntoWeights(this.device, state);
+    freeLoraState(this.device, state);
+    this.context.lora = undefined;
+  }
+
+  /**
+   * The dropout masks of training pass `pass` after `step` optimizer steps: seeded by the LoRA seed, the step and
+   * the pass, so a resumed run draws the masks the uninterrupted one drew. Undefined without LoRA dropout.
+   */
+  loraDropout(step: number, pass: number): DropoutSource | undefined {
+    const probability = this.context.lora?.settings.dropout ?? 0;
+    if (probability === 0) return undefined;
+    const passSeed = mixSeed(this.loraSeed, step, pass);
+    let mask = 0;
+    return { probability, next: () => createRandom(mixSeed(passSeed, mask++)) };
+  }
+
+  /** What trains: the adapters' A and B with LoRA, else every parameter. */
+  trainableParameters(): Parameter[] {
+    return this.context.lora ? loraParameters(this.context.lora) : this.parameters.all;
+  }
+
+  parameterSummary(): ParameterSummary {
+    const count = (list: readonly Parameter[]) => list.reduce((sum, parameter) => sum + parameter.shape.reduce((a, b) => a * b, 1), 0);
+    const base = count(this.parameters.all);
+    const adapters = this.context.lora ? count(loraParameters(this.context.lora)) : 0;
+    const trainable = count(this.trainableParameters());
+    return { total: base + adapters, trainable, weightBytes: 4 * (base + adapters), trainingStateBytes: 3 * 4 * trainable };
+  }
+
+  /**
+   * The base model with the adapters switched off, sharing its weights (no copy): the reference policy of a
+   * LoRA run. Without adapters, a frozen view of the same weights.
+   */
+  withoutAdapters(): LlamaModel {
+    this.checkLive();
+    return new LlamaModel(this.device, this.config, this.parameters, this.tokenizer, this.source, true, [...this.eosTokenIds], false);
   }
 
   /** Steps AdamW has taken (restored from a saved folder). */
@@ -196,7 +295,7 @@ export class LlamaModel implements PolicyModelV1 {
   }
 
   private ensureGradients(): void {
-    for (const parameter of this.parameters.all) {
+    for (const parameter of this.trainableParameters()) {
       parameter.gradient ??= this.device.allocate([...parameter.shape]);
     }
   }
@@ -210,6 +309,7 @@ export class LlamaModel implements PolicyModelV1 {
     if (this.parameters.lmHead === undefined) throw new LspError('lsp.model', 'a scalar-head model has no token log-probabilities to train');
     this.ensureGradients();
     const scope = new TensorScope(this.device, this.pool);
+    this.context.dropout = this.loraDropout(this.optimizerStepCount, this.passesSinceStep++);
     try {
       // Sequences of similar length share a pass (less padding); every pass's activations stay until backward,
       // since the loss may couple sequences.
@@ -255,6 +355,7 @@ export class LlamaModel implements PolicyModelV1 {
       this.hasGradients = true;
       return perSequence;
     } finally {
+      this.context.dropout = undefined;
       scope.free();
       this.pool.finishCall();
     }
@@ -270,7 +371,8 @@ export class LlamaModel implements PolicyModelV1 {
     this.checkLive();
     if (this.frozen) throw new LspError('lsp.model', 'a frozen model (cloneFrozen) cannot be trained');
     if (!this.hasGradients) return { gradientNorm: 0, applied: false };
-    const gradients = this.parameters.all.map((parameter) => parameter.gradient!);
+    const trainable = this.trainableParameters();
+    const gradients = trainable.map((parameter) => parameter.gradient!);
     const gradientNorm = Math.sqrt(await this.device.sumOfSquares(gradients));
     if (!Number.isFinite(gradientNorm)) {
       this.zeroGradients();
@@ -280,7 +382,7 @@ export class LlamaModel implements PolicyModelV1 {
     // As torch.nn.utils.clip_grad_norm_: scale by max / (norm + 1e-6) when the norm exceeds max.
     const gradientScale = maxNorm > 0 && gradientNorm > maxNorm ? maxNorm / (gradientNorm + 1e-6) : 1;
     this.optimizerStepCount++;
-    for (const parameter of this.parameters.all) {
+    for (const parameter of trainable) {
       parameter.firstMoment ??= this.device.allocate([...parameter.shape]);
       parameter.secondMoment ??= this.device.allocate([...parameter.shape]);
       this.device.adamw(parameter.tensor, parameter.gradient!, parameter.firstMoment, parameter.secondMoment, {
@@ -298,8 +400,9 @@ export class LlamaModel implements PolicyModelV1 {
   }
 
   private zeroGradients(): void {
-    for (const parameter of this.parameters.all) if (parameter.gradient) this.device.fill(parameter.gradient, 0);
+    for (const parameter of this.trainableParameters()) if (parameter.gradient) this.device.fill(parameter.gradient, 0);
     this.hasGradients = false;
+    this.passesSinceStep = 0;
   }
 
   // --- the scalar head ----------------------------------------------------------------------------------------
@@ -494,6 +597,12 @@ export class LlamaModel implements PolicyModelV1 {
 
   async cloneFrozen(): Promise<LlamaModel> {
     this.checkLive();
+    if (this.context.lora) {
+      // The base weights never change while adapters train: the copy shares them and copies the adapters.
+      const copy = new LlamaModel(this.device, this.config, this.parameters, this.tokenizer, this.source, true, [...this.eosTokenIds], false);
+      copy.context.lora = copyLoraState(this.device, this.context.lora, this.parameters);
+      return copy;
+    }
     const byName = new Map<string, Parameter>();
     for (const parameter of this.parameters.all) {
       const tensor = this.device.allocate([...parameter.shape]);
@@ -506,6 +615,12 @@ export class LlamaModel implements PolicyModelV1 {
 
   async save(directory: string, options?: SaveOptions): Promise<void> {
     this.checkLive();
+    if (this.context.lora) {
+      // A LoRA model saves its adapter in PEFT's layout (the base folder is unchanged; `lsp merge` folds it in).
+      const { saveLoraAdapter } = await import('./lora-folder');
+      await saveLoraAdapter(this, directory);
+      return;
+    }
     const { saveModel } = await import('./model-folder');
     await saveModel(this, directory, options);
   }
@@ -519,9 +634,12 @@ export class LlamaModel implements PolicyModelV1 {
     if (this.disposed) return;
     this.disposed = true;
     this.pool.clear();
-    for (const parameter of this.parameters.all) {
-      for (const tensor of [parameter.tensor, parameter.gradient, parameter.firstMoment, parameter.secondMoment]) {
-        if (tensor) this.device.free(tensor);
+    if (this.context.lora) freeLoraState(this.device, this.context.lora);
+    if (this.ownsBaseWeights) {
+      for (const parameter of this.parameters.all) {
+        for (const tensor of [parameter.tensor, parameter.gradient, parameter.firstMoment, parameter.secondMoment]) {
+          if (tensor) this.device.free(tensor);
+        }
       }
     }
     this.device.free(this.context.rope.cos);

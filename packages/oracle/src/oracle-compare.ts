@@ -142,6 +142,18 @@ export function kernelCases(seed = 1): KernelCase[] {
       return { out: await readFloats(device, out), filled: await readFloats(device, filled) };
     };
   });
+  add('multiply (odd size, in place)', (random) => {
+    const a = randomFloats(random, 1029);
+    const b = randomFloats(random, 1029, 3);
+    return async (device): Promise<Record<string, Float32Array>> => {
+      if (!device.multiply) return {};
+      const x = device.upload(a, [1029]);
+      const out = device.allocate([1029]);
+      device.multiply(x, device.upload(b, [1029]), out);
+      device.multiply(x, device.upload(b, [1029]), x);
+      return { out: await readFloats(device, out), inPlace: await readFloats(device, x) };
+    };
+  });
   add('sumRows (accumulating)', (random) => {
     const a = randomFloats(random, 9 * 6);
     const start = randomFloats(random, 6);

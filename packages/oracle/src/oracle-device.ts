@@ -189,6 +189,15 @@ export class OracleDevice implements DeviceV1 {
     for (let i = 0; i < x.length; i++) z[i] = x[i]! + y[i % y.length]!;
   }
 
+  multiply(a: Tensor, b: Tensor, out: Tensor): void {
+    const x = this.float(a);
+    const y = this.float(b);
+    const z = this.float(out);
+    this.sameSize(x, y, 'multiply');
+    this.sameSize(x, z, 'multiply');
+    for (let i = 0; i < x.length; i++) z[i] = x[i]! * y[i]!;
+  }
+
   scale(x: Tensor, factor: number, out: Tensor): void {
     const source = this.float(x);
     const target = this.float(out);

@@ -245,6 +245,14 @@ export class WasmDevice implements DeviceV1 {
     this.pool.enqueue([Opcode.add, x.offset, y.offset, z.offset, x.size, y.size], this.units(x.size));
   }
 
+  multiply(a: Tensor, b: Tensor, out: Tensor): void {
+    const [x, y, z] = [this.float(a), this.float(b), this.float(out)];
+    this.sameSize(x, y, 'multiply');
+    this.sameSize(x, z, 'multiply');
+    if (x.size === 0) return;
+    this.pool.enqueue([Opcode.multiply, x.offset, y.offset, z.offset, x.size], this.units(x.size));
+  }
+
   scale(x: Tensor, factor: number, out: Tensor): void {
     const [source, target] = [this.float(x), this.float(out)];
     this.sameSize(source, target, 'scale');

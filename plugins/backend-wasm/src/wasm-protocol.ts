@@ -27,6 +27,7 @@ export const Opcode = {
   copyRows: 21,
   /** All of a matmul's B packed once into a buffer that every unit of the next command reads. */
   packB: 22,
+  multiply: 23,
   /**
    * A matmul on OpenBLAS (wasm-blas.ts), run by the workers in TypeScript, never by run_command: A, B and out
    * offsets, M, N, K, flags, batch, alpha's bits, 1 to split rows (else columns), rows or columns per unit.

@@ -134,6 +134,11 @@ export interface DeviceV1 {
    * residual add) or one row repeated over the rows of a (the bias add, b (C) over a (N, C)). out may alias a.
    */
   add(a: Tensor, b: Tensor, out: Tensor): void;
+  /**
+   * out[i] = a[i] * b[i], all three the same size; out may alias a. Optional in v1 (added after it was
+   * published): what needs it (LoRA dropout) says so when a backend lacks it.
+   */
+  multiply?(a: Tensor, b: Tensor, out: Tensor): void;
   /** out = x * factor. out may alias x. */
   scale(x: Tensor, factor: number, out: Tensor): void;
   fill(x: Tensor, value: number): void;
