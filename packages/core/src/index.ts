@@ -9,6 +9,7 @@ export type * from './model/v1/policy';
 export type * from './judge/v1/judge';
 export type * from './game/v1/game';
 export type * from './benchmark/v1/benchmark';
+export { passAtK } from './benchmark/pass-at-k';
 export type * from './advantage/v1/advantage';
 export type { PluginV1, PluginComponentsV1, ComponentKind, PluginFactory } from './plugin/v1/plugin';
 export {

@@ -6,7 +6,7 @@ import {
   ConfigError, InvalidInputError, type BenchmarkFactoryV1, type BenchmarkItem, type BenchmarkV1,
 } from '@lsp/core';
 import { checkFileOptions, idField, optionalStringField, readRecords, stringArrayField, stringField } from '@lsp/benchmark-files';
-import { passAtK } from './pass-at-k';
+import { passAtK } from '@lsp/core';
 import { humanEvalProgram, mbppProgram, mbppPrompt } from './programs';
 import { findPython, runPythonProgram, type ExecutionResult } from './sandbox';
 

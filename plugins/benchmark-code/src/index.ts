@@ -10,7 +10,7 @@ export {
   codeExecutionRefusal, defaultK, defaultMemoryLimitMiB, defaultTimeLimitSeconds,
 } from './code-benchmarks';
 export type { CodeBenchmarkOptions, CodeBenchmarkV1 } from './code-benchmarks';
-export { passAtK } from './pass-at-k';
+export { passAtK } from '@lsp/core';
 export { extractCode, extractMbppCode, definesFunction, humanEvalProgram, mbppProgram, mbppPrompt } from './programs';
 export { runPythonProgram, findPython, networkIsolationPrefix } from './sandbox';
 export type { ExecutionResult, ExecutionStatus, SandboxOptions } from './sandbox';

@@ -3,7 +3,7 @@ import { describe, expect, test } from 'bun:test';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { IterationMetrics, IterationSample } from '../run/run-metrics';
+import { iterationMetricsSchema, zeroVarianceFigures, type IterationMetrics, type IterationSample } from '../run/run-metrics';
 import { gameStatisticNames, pickSampleIterations, renderReportHtml, writeReport } from './run-report';
 
 const metrics: IterationMetrics[] = [0, 1, 2, 3, 4].map((iteration) => ({
@@ -45,6 +45,19 @@ describe('run report', () => {
     expect(html).toContain('"gameStatistics":["uncertaintyRewardMean","a\\u003cb"]');
     expect(html).toContain('<canvas id="zero-variance">');
     expect(renderReportHtml({ title: 't', config: {}, metrics, samples })).not.toContain('game-statistic-0"');
+  });
+
+  test('charts the fraction of query groups with zero reward variance, or the count for runs that recorded only that', () => {
+    const withFraction = metrics.map((m, index) => ({ ...m, ...zeroVarianceFigures(index, 8) }));
+    expect(withFraction[2]!.zeroVarianceFraction).toBe(0.25);
+    const html = renderReportHtml({ title: 't', config: {}, metrics: withFraction, samples });
+    expect(html).toContain('"zeroVarianceFraction":0.25');
+    expect(html).toContain('Query groups with zero reward variance');
+    // The chart script picks the fraction when any iteration has it.
+    expect(html).toContain("if (metrics.some((m) => m.zeroVarianceFraction !== undefined))");
+    expect(zeroVarianceFigures(undefined, 8)).toEqual({});
+    expect(zeroVarianceFigures(3, 0)).toEqual({ zeroVarianceGroups: 3 });
+    expect(iterationMetricsSchema.parse(withFraction[2]).zeroVarianceFraction).toBe(0.25);
   });
 
   test('writeReport writes report.html in the run folder', () => {

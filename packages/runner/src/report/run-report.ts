@@ -126,7 +126,12 @@ line('phase-rates', phases.map((phase) => ({
 })), 'tokens/s');
 line('kl', [{ key: 'kl', label: 'KL to the reference' }], 'KL');
 line('training', [{ key: 'loss', label: 'loss' }, { key: 'gradientNorm', label: 'gradient norm' }], 'value');
-line('zero-variance', [{ key: 'zeroVarianceGroups', label: 'groups with equal rewards' }], 'groups');
+// The share of query groups; runs recorded before the fraction was kept show the count.
+if (metrics.some((m) => m.zeroVarianceFraction !== undefined)) {
+  line('zero-variance', [{ key: 'zeroVarianceFraction', label: 'query groups with equal rewards' }], 'fraction of query groups');
+} else {
+  line('zero-variance', [{ key: 'zeroVarianceGroups', label: 'query groups with equal rewards' }], 'groups');
+}
 data.gameStatistics.forEach((name, index) => line('game-statistic-' + index, [{
   key: 'gameStatistics', label: name, pick: (m) => (m.gameStatistics || {})[name] ?? null,
 }], name));
@@ -165,7 +170,7 @@ pre { background: #f6f6f6; padding: 1em; overflow-x: auto; }
 <figure><figcaption>Tokens per second by phase</figcaption><canvas id="phase-rates"></canvas></figure>
 <figure><figcaption>KL to the reference</figcaption><canvas id="kl"></canvas></figure>
 <figure><figcaption>Loss and gradient norm</figcaption><canvas id="training"></canvas></figure>
-<figure><figcaption>Zero-variance groups (no Solver gradient)</figcaption><canvas id="zero-variance"></canvas></figure>
+<figure><figcaption>Query groups with zero reward variance (no Solver gradient)</figcaption><canvas id="zero-variance"></canvas></figure>
 ${gameStatisticNames(input.metrics)
   .map((name, index) => `<figure><figcaption>Game statistic: ${escapeHtml(name)}</figcaption><canvas id="game-statistic-${index}"></canvas></figure>`)
   .join('\n')}

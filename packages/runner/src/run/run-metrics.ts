@@ -33,6 +33,8 @@ export const iterationMetricsSchema = z.object({
   queryDifficultyCounts: z.record(z.string(), z.number().int().nonnegative()).optional(),
   /** Groups whose rewards were all equal (they carry no gradient). */
   zeroVarianceGroups: z.number().int().nonnegative().optional(),
+  /** zeroVarianceGroups over the iteration's query groups: the share of the batch that gives the Solver no gradient. */
+  zeroVarianceFraction: finite.optional(),
   /**
    * The game's own figures: every finite entry of its Advantages.statistics not recorded above (lsp's valueMean,
    * a variant's reward terms). The report draws one chart per name.
@@ -72,6 +74,14 @@ export const sampleSchema = z.object({
   difficulty: z.number().optional(),
 });
 export type IterationSample = z.infer<typeof sampleSchema>;
+
+/** The zero-variance figures of an iteration with `groups` query groups, for metrics.jsonl (none when the game counted none). */
+export function zeroVarianceFigures(
+  zeroVarianceGroups: number | undefined, groups: number,
+): Pick<IterationMetrics, 'zeroVarianceGroups' | 'zeroVarianceFraction'> {
+  if (zeroVarianceGroups === undefined) return {};
+  return { zeroVarianceGroups, ...(groups > 0 ? { zeroVarianceFraction: zeroVarianceGroups / groups } : {}) };
+}
 
 export const metricsFileName = 'metrics.jsonl';
 export const samplesFileName = 'samples.jsonl';

@@ -6,7 +6,7 @@ import {
   type AdvantageMathV1, type Advantages, type BenchmarkV1, type ChatMessage, type GameV1, type JudgeScore, type JudgeV1,
   type LspConfig, type PolicyModelV1, type PolicySequence, type Role, type ScoredSequence, type TokenizerV1,
 } from '@lsp/core';
-import { appendMetrics, appendSample, type IterationMetrics } from '../run/run-metrics';
+import { appendMetrics, appendSample, zeroVarianceFigures, type IterationMetrics } from '../run/run-metrics';
 import type { GenerationProvider } from './remote-rollouts';
 
 export interface SelfPlayParts {
@@ -407,7 +407,7 @@ async function runIteration(
     ...(hasChallenger && validFlags.length === queries.length ? { validQueryFraction: mean(validFlags.map(Number)) } : {}),
     ...(hasChallenger && difficulties.length > 0 ? { queryDifficultyMean: mean(difficulties) } : {}),
     ...(hasChallenger && Object.keys(levelCounts).length > 0 ? { queryDifficultyCounts: levelCounts } : {}),
-    ...(statistics.zeroVarianceGroups !== undefined ? { zeroVarianceGroups: statistics.zeroVarianceGroups } : {}),
+    ...zeroVarianceFigures(statistics.zeroVarianceGroups, queries.length),
     ...gameStatisticsOf(statistics),
     generatedTokens,
     phaseSeconds,

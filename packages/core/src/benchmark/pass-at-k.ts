@@ -1,4 +1,4 @@
-// pass@k with the unbiased estimator of Chen et al. (2021): with n samples of a task of which c pass,
+// pass@k with the unbiased estimator of Chen et al. (2021), shared by the code benchmarks and `lsp eval --pass-at-k`: with n samples of a task of which c pass,
 // pass@k = 1 - C(n-c, k) / C(n, k), the chance that k samples drawn without replacement include a passing one.
 
 /**
@@ -7,7 +7,7 @@
  */
 export function passAtK(n: number, c: number, k: number): number {
   if (!Number.isInteger(n) || !Number.isInteger(c) || !Number.isInteger(k)) {
-    throw new RangeError(`passAtK: n, c and k must be integers (got ${n}, ${c}, ${k})`);
+    throw new RangeError(`passAtK: n, c and k must be whole numbers (got ${n}, ${c}, ${k})`);
   }
   if (n < 1 || c < 0 || c > n || k < 1 || k > n) {
     throw new RangeError(`passAtK: needs 0 <= c <= n and 1 <= k <= n (got n=${n}, c=${c}, k=${k})`);
