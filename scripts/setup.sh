@@ -99,7 +99,7 @@ run_quiet "build (bun run build)" bun run build
 # Debian has no TRL, and TRL needs a newer torch than Debian's, so it lives in .venv-references. A pip whose
 # configured indexes are local folders (file://) is pointed at them alone: trying an unreachable public index
 # first costs minutes per package. Without any index the benchmark says TRL was skipped and why.
-if [ "$with_references" = 1 ] && ! .venv-references/bin/python -c 'import trl' >/dev/null 2>&1; then
+if [ "$with_references" = 1 ] && ! .venv-references/bin/python -c 'import trl, peft' >/dev/null 2>&1; then
   python="$(command -v python3)"
   index_args=()
   read -r -a extra_indexes <<<"$("$python" -m pip config get global.extra-index-url 2>/dev/null || true)"
@@ -108,7 +108,7 @@ if [ "$with_references" = 1 ] && ! .venv-references/bin/python -c 'import trl' >
     for index in "${extra_indexes[@]:1}"; do index_args+=(--extra-index-url "$index"); done
   fi
   if "$python" -m venv .venv-references >"$log" 2>&1 &&
-    .venv-references/bin/pip install -q "${index_args[@]}" torch trl transformers accelerate datasets >"$log" 2>&1; then
+    .venv-references/bin/pip install -q "${index_args[@]}" torch trl transformers accelerate datasets peft >"$log" 2>&1; then
     :
   else
     echo "setup: TRL could not be installed into .venv-references (pip: $(tail -n 1 "$log")); bench:selfplay will skip TRL" >&2

@@ -9,7 +9,7 @@ import { writeRandomModel } from '@lsp/model';
 import tokenizerWasm from '@lsp/tokenizer-wasm';
 import world from '@lsp/world';
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -122,5 +122,35 @@ describe('LSP on a chat model with the reference model\'s quality review', () =>
     for (const id of ['quality', 'answer-length', 'phase-rates']) expect(report).toContain(`<canvas id="${id}">`);
     expect(report).toContain('quality review');
     expect(report).toContain(', RQ ');
+  }, 120_000);
+
+  test('LSP-Zero and GRPO on an Alpaca file train LoRA adapters on the chat model, checkpointed in PEFT\'s layout', async () => {
+    const alpaca = join(root, 'alpaca.json');
+    writeFileSync(alpaca, JSON.stringify([
+      { instruction: 'Give three tips for staying healthy.', input: '', output: '' },
+      { instruction: 'Translate to French.', input: 'Good morning', output: '' },
+      { instruction: 'Add the numbers.', input: '2 and 3', output: '' },
+    ]));
+    for (const [game, gameOptions] of [['lsp-zero', {}], ['grpo', { dataset: alpaca }]] as const) {
+      const out = join(root, `lora-${game}`);
+      const lines: string[] = [];
+      const registry = new PluginRegistry();
+      for (const plugin of [backendWasm(), tokenizerWasm(), gameLsp(), world()]) registry.add(plugin, 'config');
+      const config = configSchema.parse({
+        model: modelDirectory, backend: 'wasm', game, judge: 'world', benchmark: 'none', iterations: 1, seed: 2,
+        training: { queriesPerIteration: 3, answersPerQuery: 2, maxNewTokens: 4, learningRate: 1e-2 },
+        gameOptions, lora: { rank: 2, targets: ['q', 'v'] }, out,
+      });
+      await runExperiment({ config, registry, print: (line) => lines.push(line) });
+      // 2 layers x (q: 2x16 + 16x2, v: 2x16 + 8x2) = 224 trainable parameters.
+      expect(lines.find((line) => line.startsWith('lsp: LoRA r 2'))).toContain('224 trainable of');
+      const metrics = readMetrics(out);
+      expect(metrics).toHaveLength(1);
+      expect(metrics[0]!.gradientNorm).toBeGreaterThan(0);
+      const checkpoint = join(out, 'checkpoints', 'iteration-000001', 'model');
+      const adapter = JSON.parse(readFileSync(join(checkpoint, 'adapter_config.json'), 'utf8'));
+      expect(adapter).toMatchObject({ peft_type: 'LORA', r: 2, lora_alpha: 4, target_modules: ['q_proj', 'v_proj'], base_model_name_or_path: modelDirectory });
+      expect(existsSync(join(checkpoint, 'adapter_model.safetensors'))).toBe(true);
+    }
   }, 120_000);
 });

@@ -125,6 +125,44 @@ describe('self-play end to end', () => {
     expect(Object.keys(figures)).toContain('level-1');
   });
 
+  test('with LoRA: checkpoints are PEFT adapter folders, a stopped run resumes exactly, eval reads it and merge folds it in', async () => {
+    const lora = { lora: { rank: 2, dropout: 0.1 }, training: { queriesPerIteration: 3, answersPerQuery: 2, maxNewTokens: 6, learningRate: 3e-2 } };
+    const straight = join(root, 'lora-straight');
+    const lines: string[] = [];
+    await runExperiment({ config: config({ ...lora, out: straight }), registry: registry(), print: (line) => lines.push(line) });
+    expect(lines.find((line) => line.includes('LoRA r 2, alpha 4, dropout 0.1 on q, k, v, o, gate, up, down'))).toContain('the reference is the base with adapters off');
+    const checkpoint = join(straight, 'checkpoints', 'iteration-000004', 'model');
+    expect(existsSync(join(checkpoint, 'adapter_config.json')) && existsSync(join(checkpoint, 'adapter_model.safetensors'))).toBe(true);
+    expect(existsSync(join(checkpoint, 'model.safetensors'))).toBe(false);
+    const metrics = readMetrics(straight);
+    // The adapters train: the policy moves away from the reference (the base).
+    expect(metrics.at(-1)!.kl).toBeGreaterThan(0);
+
+    const interrupted = join(root, 'lora-interrupted');
+    let finishedIterations = 0;
+    await runExperiment({
+      config: config({ ...lora, out: interrupted }), registry: registry(),
+      print: (line) => { if (line.startsWith('iter ')) finishedIterations++; },
+      stopRequested: () => finishedIterations >= 2,
+    });
+    await runExperiment({ config: config({}), registry: registry(), print: quiet, resume: { directory: interrupted } });
+    expect(deterministic(readMetrics(interrupted))).toEqual(deterministic(metrics));
+
+    const cli = async (...args: string[]) => {
+      const child = Bun.spawn([process.execPath, join(import.meta.dir, '..', 'packages', 'runner', 'src', 'bin.ts'), ...args], { stdout: 'pipe', stderr: 'pipe' });
+      const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+      expect(code, stderr).toBe(0);
+      return stdout;
+    };
+    const evaluated = JSON.parse(await cli('eval', '--checkpoint', straight, '--backend', 'wasm', '--max-tokens', '6', '--json')) as Record<string, number>;
+    expect(evaluated.overall).toBe(metrics.at(-1)!.heldOutScore!);
+    const merged = join(root, 'lora-merged');
+    expect(await cli('merge', '--adapter', checkpoint, '--out', merged, '--backend', 'wasm')).toContain('merged in');
+    expect(existsSync(join(merged, 'adapter_config.json'))).toBe(false);
+    const mergedFigures = JSON.parse(await cli('eval', '--checkpoint', merged, '--backend', 'wasm', '--max-tokens', '6', '--json')) as Record<string, number>;
+    expect(mergedFigures).toEqual(evaluated);
+  });
+
   test('non-finite steps are refused, no checkpoint is written, and the run stops after three', async () => {
     const poisoned = join(root, 'poisoned-model');
     await writeTinyWorldModel(poisoned, 1, Number.NaN);

@@ -21,6 +21,8 @@ export {
   allLoraTargets, createLoraState, loraScaling, loraTargets, parseLoraTargets, checkLoraSettings,
 } from './lora';
 export type { LoraAdapter, LoraSettings, LoraState, LoraTarget } from './lora';
-export { adapterConfigJson, isAdapterFolder, loadLoraAdapter, readAdapterConfig, saveLoraAdapter } from './lora-folder';
-export type { AdapterConfig } from './lora-folder';
+export {
+  adapterConfigJson, baseFolderOf, isAdapterFolder, loadLoraAdapter, mergeAdapter, readAdapterConfig, saveLoraAdapter,
+} from './lora-folder';
+export type { AdapterConfig, MergeOptions, MergeSummary } from './lora-folder';
 export type { ParameterSummary } from './policy-model';

@@ -3,7 +3,7 @@
 // PEFT would act on checked, so an adapter is either computed as PEFT computes it or refused in one line.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { InvalidInputError } from '@lsp/core';
+import { InvalidInputError, type DeviceV1 } from '@lsp/core';
 import {
   adaptedWeights, allLoraTargets, assembleLoraState, checkLoraSettings, loraModule, loraTargets, loraTensorName,
   type LoraSettings, type LoraTarget,
@@ -19,6 +19,24 @@ export const adapterWeightsFile = 'adapter_model.safetensors';
 /** Whether a folder holds a PEFT adapter. */
 export function isAdapterFolder(directory: string): boolean {
   return existsSync(join(directory, adapterConfigFile));
+}
+
+/**
+ * The folder with config.json behind `directory`: the folder itself, or, for a PEFT adapter folder, the base model
+ * its adapter_config.json names (base_model_name_or_path, relative to the adapter folder when not absolute).
+ */
+export function baseFolderOf(directory: string): string {
+  if (existsSync(join(directory, 'config.json')) || !isAdapterFolder(directory)) return directory;
+  const json = readJson(join(directory, adapterConfigFile), adapterConfigFile) as { base_model_name_or_path?: unknown };
+  const base = json?.base_model_name_or_path;
+  if (typeof base !== 'string' || base.length === 0) {
+    fail('names no base model (base_model_name_or_path); load the base folder and apply the adapter to it, or merge it with `lsp merge`');
+  }
+  const path = resolve(directory, base);
+  if (!existsSync(join(path, 'config.json'))) {
+    fail(`base_model_name_or_path ${JSON.stringify(base)} is not a model folder here (a hub id cannot be downloaded); set it to the base model's folder`);
+  }
+  return path;
 }
 
 function fail(message: string): never {
@@ -212,4 +230,42 @@ export async function saveLoraAdapter(model: LlamaModel, directory: string): Pro
     await writeSafetensors(join(temporary, adapterWeightsFile), tensors);
     await writeOptimizerState(model, temporary, model.trainableParameters());
   });
+}
+
+export interface MergeOptions {
+  /** The base model folder; default the adapter's base_model_name_or_path. */
+  base?: string;
+  adapter: string;
+  out: string;
+  device: DeviceV1;
+}
+
+export interface MergeSummary {
+  base: string;
+  adapters: number;
+  settings: LoraSettings;
+}
+
+/**
+ * `lsp merge`: the base with the adapter folded into its weights (W += scaling B A), written as a plain Hugging
+ * Face folder in the base's dtypes and sharding, with the base's tokenizer files.
+ */
+export async function mergeAdapter(options: MergeOptions): Promise<MergeSummary> {
+  if (!isAdapterFolder(options.adapter)) {
+    throw new InvalidInputError(`${options.adapter} is not a PEFT adapter folder (no ${adapterConfigFile})`);
+  }
+  const base = options.base ?? baseFolderOf(options.adapter);
+  if (!existsSync(join(base, 'config.json'))) throw new InvalidInputError(`--base ${base} has no config.json`);
+  const { loadModel, saveModel } = await import('./model-folder');
+  const model = await loadModel(base, { device: options.device });
+  try {
+    loadLoraAdapter(model, options.adapter);
+    const state = model.lora!;
+    const summary = { base: resolve(base), adapters: state.adapters.length, settings: state.settings };
+    model.mergeLora();
+    await saveModel(model, options.out);
+    return summary;
+  } finally {
+    model.dispose();
+  }
 }

@@ -78,14 +78,29 @@ export interface LoadModelOptions {
   device: DeviceV1;
   /** The folder's tokenizer, when text is needed (stop strings, decoding). */
   tokenizer?: TokenizerV1;
+  /** Seeds LoRA dropout's masks when the folder is an adapter that goes on training. */
+  loraSeed?: number;
 }
 
 /**
  * Loads a Hugging Face folder onto a device. Every tensor config.json implies must be present with the implied
- * shape; tensors are read and uploaded one at a time. Optimizer state saved by `save` is restored.
+ * shape; tensors are read and uploaded one at a time. Optimizer state saved by `save` is restored. A PEFT adapter
+ * folder loads its base model (adapter_config.json's base_model_name_or_path) with the adapter on.
  */
 export async function loadModel(directory: string, options: LoadModelOptions): Promise<LlamaModel> {
   const { device } = options;
+  if (!existsSync(join(directory, 'config.json')) && existsSync(join(directory, 'adapter_config.json'))) {
+    // A PEFT adapter folder: its base model with the adapter on.
+    const { baseFolderOf, loadLoraAdapter } = await import('./lora-folder');
+    const model = await loadModel(baseFolderOf(directory), options);
+    try {
+      loadLoraAdapter(model, directory, options.loraSeed);
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+    return model;
+  }
   const config = readModelConfig(directory);
   const { entries, indexFile } = readModelTensorIndex(directory);
   const expected = expectedTensors(config);

@@ -54,6 +54,22 @@ export const configSchema = z
       })
       .strict()
       .default({ maxGradientNorm: 1, weightDecay: 0 }),
+    /**
+     * LoRA: train rank-r adapters on the chosen projections instead of every weight (PEFT's layout in checkpoints;
+     * the reference policy is the base with the adapters off). alpha defaults to 2 * rank, targets to every
+     * projection (q, k, v, o, gate, up, down), dropout to 0.
+     */
+    lora: z
+      .object({
+        rank: z.number().int().positive(),
+        alpha: z.number().positive().optional(),
+        dropout: z.number().min(0).lt(1).default(0),
+        targets: z.array(z.string().min(1)).min(1).optional(),
+        /** scaling alpha / sqrt(rank) (rsLoRA) instead of alpha / rank. */
+        rsLora: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
     /** Evaluate the held-out set every this many iterations (and at the start and the end). */
     evaluateEvery: z.number().int().positive().default(10),
     /** The benchmark evaluated as the held-out score ('world' for the built-in world); 'none' skips it. */

@@ -1,6 +1,7 @@
 // `lsp eval --checkpoint DIR`: the held-out score of a model folder, a checkpoint, or a run's latest checkpoint;
 // with --pass-at-k, pass@k at the play temperature and greedy accuracy, per level.
 import { InvalidInputError } from '@lsp/core';
+import { isAdapterFolder } from '@lsp/model';
 import type { Command } from 'commander';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -14,7 +15,9 @@ import { parseInteger, parseNumber, prepareRun } from './shared-options';
 export function modelFolderOf(directory: string): string {
   const path = resolve(directory);
   if (existsSync(join(path, 'config.json')) && existsSync(join(path, 'tokenizer.json'))) return path;
-  if (existsSync(join(path, checkpointModelFolder, 'config.json'))) return join(path, checkpointModelFolder);
+  if (isAdapterFolder(path)) return path;
+  const checkpointModel = join(path, checkpointModelFolder);
+  if (existsSync(join(checkpointModel, 'config.json')) || isAdapterFolder(checkpointModel)) return checkpointModel;
   const latest = existsSync(join(path, 'checkpoints')) ? latestCheckpoint(path) : undefined;
   if (latest) return join(latest.directory, checkpointModelFolder);
   throw new InvalidInputError(`${directory} holds no model: expected a model folder, a checkpoint or a run folder with a checkpoint`, {

@@ -8,6 +8,7 @@ import { registerEvalCommand } from './eval';
 import { registerExportCommand } from './export';
 import { registerGenerateCommand } from './generate';
 import { registerJudgeCommand } from './judge';
+import { registerMergeCommand } from './merge';
 import { registerNewCommand } from './new';
 import { registerPluginsCommand } from './plugins';
 import { registerPretrainCommand } from './pretrain';
@@ -27,6 +28,7 @@ export const commandRegistrations: ((program: Command) => void)[] = [
   registerScoreCommand,
   registerJudgeCommand,
   registerExportCommand,
+  registerMergeCommand,
   registerServeCommand,
   registerTokenizeCommand,
   registerPretrainCommand,

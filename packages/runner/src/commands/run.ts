@@ -1,8 +1,9 @@
 // `lsp run` (also what `lsp` with no command does): resolves the experiment and runs it to its report.
+import { ConfigError, configSchema, type LspConfig } from '@lsp/core';
 import type { Command } from 'commander';
 import { judgeOptionsWithFlags } from '../judge/judge-file';
 import { runExperiment } from '../selfplay/experiment';
-import { collect, parseInteger, prepareRun } from './shared-options';
+import { collect, parseInteger, parseNumber, prepareRun } from './shared-options';
 
 interface RunOptions {
   game?: string;
@@ -20,6 +21,31 @@ interface RunOptions {
   rolloutModel?: string;
   rolloutStalePolicy?: boolean;
   rolloutWeightsDir?: string;
+  loraRank?: number;
+  loraAlpha?: number;
+  loraDropout?: number;
+  loraTargets?: string;
+}
+
+/** lsp.config.ts's `lora` with the --lora-* flags applied (flags win); checked as the config is. */
+export function loraWithFlags(config: LspConfig, flags: Pick<RunOptions, 'loraRank' | 'loraAlpha' | 'loraDropout' | 'loraTargets'>): LspConfig['lora'] {
+  const given = {
+    ...(flags.loraRank !== undefined ? { rank: flags.loraRank } : {}),
+    ...(flags.loraAlpha !== undefined ? { alpha: flags.loraAlpha } : {}),
+    ...(flags.loraDropout !== undefined ? { dropout: flags.loraDropout } : {}),
+    ...(flags.loraTargets !== undefined ? { targets: flags.loraTargets.split(',').map((name) => name.trim()).filter(Boolean) } : {}),
+  };
+  if (Object.keys(given).length === 0) return config.lora;
+  if (!config.lora && given.rank === undefined) {
+    throw new ConfigError('--lora-alpha, --lora-dropout and --lora-targets need --lora-rank (or lora: { rank } in lsp.config.ts)');
+  }
+  const parsed = configSchema.shape.lora.safeParse({ ...config.lora, ...given });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = String(issue.path[0] ?? 'rank');
+    throw new ConfigError(`--lora-${field === 'rsLora' ? 'rs-lora' : field}: ${issue.message}`);
+  }
+  return parsed.data;
 }
 
 export function addRunOptions(command: Command): Command {
@@ -28,6 +54,10 @@ export function addRunOptions(command: Command): Command {
     .option('--judge <name>', 'judge that scores answers')
     .option('--judge-model <dir>', 'the judge\'s model folder (judgeOptions.model): the reward-model judge\'s *ForSequenceClassification folder')
     .option('--model <dir>', 'Hugging Face model folder, or "builtin"')
+    .option('--lora-rank <r>', 'train LoRA adapters of rank R instead of every weight (lora.rank)', parseInteger('--lora-rank'))
+    .option('--lora-alpha <a>', 'LoRA alpha (scaling alpha / r; default 2 * rank)', parseNumber('--lora-alpha'))
+    .option('--lora-dropout <p>', 'dropout on the adapters\' input while training (default 0)', parseNumber('--lora-dropout'))
+    .option('--lora-targets <list>', 'projections to adapt, comma-separated: q,k,v,o,gate,up,down or all (default all)')
     .option('--backend <name>', 'compute backend: auto, wasm, webgpu, or one a plugin adds')
     .option('--iterations <n>', 'self-play iterations', parseInteger('--iterations'))
     .option('--seed <n>', 'random seed', parseInteger('--seed'))
@@ -90,6 +120,8 @@ export async function runCommand(ownOptions: RunOptions, command: Command): Prom
   });
   // --judge-model adds to lsp.config.ts's judgeOptions; the reward-model judge runs on the run's backend by default.
   resolved.config.judgeOptions = judgeOptionsWithFlags(resolved.config, { judgeModel: options.judgeModel });
+  const lora = loraWithFlags(resolved.config, options);
+  if (lora) resolved.config.lora = lora;
   for (const warning of registry.warnings) console.error(`lsp: warning: ${warning.message}`);
   const print = (line: string) => console.log(line);
   const stop = installStopHandler(print);

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, LspError, UnavailableError, type DeviceV1, type TokenizerV1 } from '@lsp/core';
-import { loadModel, runScore, type LlamaModel } from '@lsp/model';
+import { baseFolderOf, loadModel, runScore, type LlamaModel } from '@lsp/model';
 import { createOracleDevice } from '@lsp/oracle';
 import type { Command } from 'commander';
 
@@ -38,11 +38,12 @@ async function openWebgpu(): Promise<DeviceV1> {
 /** Loads a model folder with its tokenizer when the folder has tokenizer.json. */
 export async function openModel(directory: string, backend: string): Promise<LlamaModel> {
   let tokenizer: TokenizerV1 | undefined;
-  if (existsSync(join(directory, 'tokenizer.json'))) {
+  const base = baseFolderOf(directory); // an adapter folder's tokenizer is its base model's
+  if (existsSync(join(base, 'tokenizer.json'))) {
     // Token ids work without a tokenizer: one that fails to load is a warning until text is needed.
     try {
       const { loadTokenizer } = await import('@lsp/tokenizer-wasm');
-      tokenizer = await loadTokenizer(directory);
+      tokenizer = await loadTokenizer(base);
     } catch (error) {
       const reason = LspError.isInstance(error) ? error.toLine() : error instanceof Error ? error.message : String(error);
       console.error(`lsp: warning: tokenizer.json not loaded (${reason}); text input and output are unavailable`);

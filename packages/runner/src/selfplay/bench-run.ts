@@ -4,7 +4,7 @@
 import {
   type BenchmarkItem, InvalidInputError, type LspConfig, PluginError, type TokenizerV1,
 } from '@lsp/core';
-import { loadModel } from '@lsp/model';
+import { baseFolderOf, loadModel } from '@lsp/model';
 import { mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -212,7 +212,7 @@ async function generateAnswers(
   const device = await backend.createDevice();
   let tokenizer: TokenizerV1 | undefined;
   try {
-    tokenizer = await tokenizerLoader.load(modelDirectory);
+    tokenizer = await tokenizerLoader.load(baseFolderOf(modelDirectory));
     const policy = await loadModel(modelDirectory, { device, tokenizer });
     try {
       const draws = options.temperature > 0 ? Math.max(1, options.samples) : 1;

@@ -1,7 +1,7 @@
 // Held-out evaluation of a model folder outside a run (`lsp eval`), with the run's own prompt format: the score
 // greedy or sampled, or pass@k at the play temperature beside greedy accuracy.
 import { InvalidInputError, PluginError, type BenchmarkItem, type BenchmarkV1, type GameV1, type LspConfig, type PolicyModelV1, type TokenizerV1 } from '@lsp/core';
-import { loadModel } from '@lsp/model';
+import { baseFolderOf, loadModel } from '@lsp/model';
 import { chooseBackend } from '../backend-choice';
 import type { PluginRegistry } from '../plugins/plugin-registry';
 import { createBenchmark } from './benchmark-factory';
@@ -52,7 +52,7 @@ async function withCheckpoint<T>(
   const game = await registry.get('games', config.game).create({ ...config.training, ...config.gameOptions });
   const benchmark = limitedBenchmark(await createBenchmark(registry, config, config.benchmark, config.benchmarkOptions), limit);
   const device = await backend.createDevice();
-  const tokenizer = await tokenizerLoader.load(modelDirectory);
+  const tokenizer = await tokenizerLoader.load(baseFolderOf(modelDirectory));
   try {
     const policy = await loadModel(modelDirectory, { device, tokenizer });
     try {

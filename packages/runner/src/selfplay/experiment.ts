@@ -5,7 +5,10 @@ import {
   ConfigError, InvalidInputError, PluginError,
   type BenchmarkV1, type DeviceV1, type LspConfig, type PolicyModelV1, type TokenizerV1,
 } from '@lsp/core';
-import { loadModel } from '@lsp/model';
+import {
+  baseFolderOf, createLoraState, isAdapterFolder, loadLoraAdapter, loadModel, parseLoraTargets,
+  type LlamaModel, type LoraSettings,
+} from '@lsp/model';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chooseBackend } from '../backend-choice';
@@ -30,9 +33,9 @@ export async function resolveModelDirectory(model: string): Promise<string> {
     return directory;
   }
   const directory = resolve(model);
-  if (!existsSync(join(directory, 'config.json'))) {
+  if (!existsSync(join(directory, 'config.json')) && !isAdapterFolder(directory)) {
     throw new InvalidInputError(`model folder ${model} has no config.json`, {
-      hint: 'point --model at a Hugging Face model folder (config.json, model.safetensors, tokenizer.json)',
+      hint: 'point --model at a Hugging Face model folder (config.json, model.safetensors, tokenizer.json) or a PEFT adapter folder',
     });
   }
   return directory;
@@ -100,6 +103,60 @@ export function formatProgress(progress: SelfPlayProgress, lastHeldOut: number |
   parts.push(`left ${formatDuration((progress.iterations - progress.iteration) * progress.secondsPerIteration)}`);
   if (m.stepRefused) parts.push('STEP REFUSED');
   return parts.join('  ');
+}
+
+/** The LoRA settings of a config (alpha 2 * rank and every projection unless given). */
+export function loraSettingsOf(lora: NonNullable<LspConfig['lora']>): LoraSettings {
+  return {
+    rank: lora.rank, alpha: lora.alpha ?? 2 * lora.rank, dropout: lora.dropout, rsLora: lora.rsLora,
+    targets: parseLoraTargets(lora.targets ?? ['all']),
+  };
+}
+
+/**
+ * The policy (from the model folder, or the run's checkpoint when resuming) and the reference: with LoRA the
+ * base with the adapters off (the same weights, no copy); otherwise a frozen copy of the starting weights.
+ */
+async function loadPolicyAndReference(
+  config: LspConfig, device: DeviceV1, tokenizer: TokenizerV1, modelDirectory: string, checkpointDirectory: string | undefined,
+): Promise<{ policy: LlamaModel; reference: LlamaModel }> {
+  if (config.lora) {
+    // A LoRA checkpoint is an adapter folder over the run's base model.
+    const policy = await loadModel(modelDirectory, { device, tokenizer });
+    try {
+      if (checkpointDirectory && isAdapterFolder(checkpointDirectory)) loadLoraAdapter(policy, checkpointDirectory, config.seed);
+      else if (checkpointDirectory) throw new InvalidInputError(`${checkpointDirectory} holds full weights, not a LoRA adapter, but the run's config asks for LoRA`);
+      else if (!policy.lora) policy.attachLora(createLoraState(device, policy.config, policy.parameters, loraSettingsOf(config.lora), config.seed), config.seed);
+      return { policy, reference: policy.withoutAdapters() };
+    } catch (error) {
+      policy.dispose();
+      throw error;
+    }
+  }
+  const policy = await loadModel(checkpointDirectory ?? modelDirectory, { device, tokenizer });
+  const reference = checkpointDirectory ? await loadModel(modelDirectory, { device, tokenizer }) : await policy.cloneFrozen();
+  return { policy, reference };
+}
+
+function formatCount(count: number): string {
+  return count >= 1e9 ? `${(count / 1e9).toFixed(2)}B` : count >= 1e6 ? `${(count / 1e6).toFixed(2)}M` : count >= 1e3 ? `${(count / 1e3).toFixed(1)}K` : String(count);
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(2)} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}
+
+/** The run's training line: what trains, of how many parameters, and the memory the weights and training state take. */
+export function describeTraining(policy: LlamaModel): string {
+  const summary = policy.parameterSummary();
+  const share = `${formatCount(summary.trainable)} trainable of ${formatCount(summary.total)} parameters (${((100 * summary.trainable) / summary.total).toPrecision(3)}%)`;
+  const memory = `weights ${formatBytes(summary.weightBytes)}, gradients and AdamW moments ${formatBytes(summary.trainingStateBytes)}`;
+  const lora = policy.lora?.settings;
+  if (lora) {
+    const how = `LoRA r ${lora.rank}, alpha ${lora.alpha}${lora.rsLora ? ' (rsLoRA)' : ''}, dropout ${lora.dropout} on ${lora.targets.join(', ')}`;
+    return `${how}: ${share}; ${memory}; the reference is the base with adapters off (no copy)`;
+  }
+  return `full fine-tuning: ${share}; ${memory}; reference copy ${formatBytes(summary.weightBytes)}`;
 }
 
 export interface ExperimentResult {
@@ -173,9 +230,10 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   let reference: PolicyModelV1 | undefined;
   try {
     device = await backend.createDevice();
-    tokenizer = await tokenizerLoader.load(modelDirectory);
-    policy = await loadModel(checkpointDirectory ?? modelDirectory, { device, tokenizer });
-    reference = checkpointDirectory ? await loadModel(modelDirectory, { device, tokenizer }) : await policy.cloneFrozen();
+    tokenizer = await tokenizerLoader.load(baseFolderOf(modelDirectory));
+    const loaded = await loadPolicyAndReference(config, device, tokenizer, modelDirectory, checkpointDirectory);
+    policy = loaded.policy;
+    reference = loaded.reference;
     const rollouts = await createRolloutProvider(config, {
       policy, reference, tokenizer, runDirectory, log: (line) => print(`lsp: ${line}`),
       ...(options.rolloutRetry ? { retry: options.rolloutRetry } : {}),
@@ -185,6 +243,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     if (rollouts) print(`lsp: rollouts on ${config.rolloutUrl} (model ${rollouts.modelId}; ${rollouts.reloadMethod === 'none' ? 'stale policy: weights are not reloaded' : 'the policy is reloaded there after every step'})`);
     print(`lsp: ${game.name} on ${device.info.description}; model ${modelDirectory}; N ${game.settings.queriesPerIteration}, G ${game.settings.answersPerQuery}, ` +
       `beta ${game.settings.klCoefficient}, learning rate ${game.settings.learningRate}`);
+    print(`lsp: ${describeTraining(loaded.policy)}`);
 
     let lastHeldOut: number | undefined = readMetrics(runDirectory).filter((m) => m.heldOutScore !== undefined).at(-1)?.heldOutScore;
     const trainedPolicy = policy;
