@@ -9,10 +9,11 @@ import { writeRandomModel } from '@lsp/model';
 import tokenizerWasm from '@lsp/tokenizer-wasm';
 import world from '@lsp/world';
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import judgeRewardModel from '../plugins/judge-reward-model/src/index';
 import { PluginRegistry } from '../packages/runner/src/plugins/plugin-registry';
 import { readMetrics, readSamples } from '../packages/runner/src/run/run-metrics';
 import { runExperiment } from '../packages/runner/src/selfplay/experiment';
@@ -124,20 +125,26 @@ describe('LSP on a chat model with the reference model\'s quality review', () =>
     expect(report).toContain(', RQ ');
   }, 120_000);
 
-  test('LSP-Zero and GRPO on an Alpaca file train LoRA adapters on the chat model, checkpointed in PEFT\'s layout', async () => {
+  test('LSP, LSP-Zero and GRPO on an Alpaca file, judged by a reward model, train LoRA adapters on the chat model, checkpointed in PEFT\'s layout', async () => {
+    // The reward-model judge's fixture (a tiny random LlamaForSequenceClassification) with Llama 3's tokenizer.
+    const rewardModel = join(root, 'reward-model');
+    mkdirSync(rewardModel);
+    const fixture = join(import.meta.dir, '..', 'plugins', 'judge-reward-model', 'fixtures', 'llama3-reward');
+    for (const file of ['config.json', 'model.safetensors']) copyFileSync(join(fixture, file), join(rewardModel, file));
+    for (const file of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(llama3, file), join(rewardModel, file));
     const alpaca = join(root, 'alpaca.json');
     writeFileSync(alpaca, JSON.stringify([
       { instruction: 'Give three tips for staying healthy.', input: '', output: '' },
       { instruction: 'Translate to French.', input: 'Good morning', output: '' },
       { instruction: 'Add the numbers.', input: '2 and 3', output: '' },
     ]));
-    for (const [game, gameOptions] of [['lsp-zero', {}], ['grpo', { dataset: alpaca }]] as const) {
+    for (const [game, gameOptions] of [['lsp', { qualityMaxNewTokens: 3 }], ['lsp-zero', {}], ['grpo', { dataset: alpaca }]] as const) {
       const out = join(root, `lora-${game}`);
       const lines: string[] = [];
       const registry = new PluginRegistry();
-      for (const plugin of [backendWasm(), tokenizerWasm(), gameLsp(), world()]) registry.add(plugin, 'config');
+      for (const plugin of [backendWasm(), tokenizerWasm(), gameLsp(), world(), judgeRewardModel()]) registry.add(plugin, 'config');
       const config = configSchema.parse({
-        model: modelDirectory, backend: 'wasm', game, judge: 'world', benchmark: 'none', iterations: 1, seed: 2,
+        model: modelDirectory, backend: 'wasm', game, judge: 'reward-model', judgeOptions: { model: rewardModel }, benchmark: 'none', iterations: 1, seed: 2,
         training: { queriesPerIteration: 3, answersPerQuery: 2, maxNewTokens: 4, learningRate: 1e-2 },
         gameOptions, lora: { rank: 2, targets: ['q', 'v'] }, out,
       });
@@ -147,6 +154,10 @@ describe('LSP on a chat model with the reference model\'s quality review', () =>
       const metrics = readMetrics(out);
       expect(metrics).toHaveLength(1);
       expect(metrics[0]!.gradientNorm).toBeGreaterThan(0);
+      // The reward model's scores are real numbers, not the world judge's 0/1.
+      const rewards = readSamples(out).flatMap((sample) => sample.answers.map((answer) => answer.reward));
+      expect(rewards).toHaveLength(6);
+      expect(rewards.some((reward) => !Number.isInteger(reward))).toBe(true);
       const checkpoint = join(out, 'checkpoints', 'iteration-000001', 'model');
       const adapter = JSON.parse(readFileSync(join(checkpoint, 'adapter_config.json'), 'utf8'));
       expect(adapter).toMatchObject({ peft_type: 'LORA', r: 2, lora_alpha: 4, target_modules: ['q_proj', 'v_proj'], base_model_name_or_path: modelDirectory });
