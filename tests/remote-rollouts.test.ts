@@ -143,6 +143,71 @@ describe('remote rollouts on lsp serve', () => {
     }
   });
 
+  test('with LoRA the adapter goes to the server after every step (vLLM\'s load_lora_adapter), giving the local LoRA run\'s metrics', async () => {
+    const lora = { lora: { rank: 2 }, training: { queriesPerIteration: 3, answersPerQuery: 2, maxNewTokens: 12, learningRate: 3e-2 } };
+    const localOut = join(root, 'lora-local');
+    const remoteOut = join(root, 'lora-remote');
+    await runExperiment({ config: runConfig({ ...lora, out: localOut }), registry: registry(), print: quiet });
+    // A server of its own, on the built-in model as shipped (the shared one took another run's weights).
+    const own = await startServe({ model: 'builtin', backend: 'wasm', host: '127.0.0.1', port: 0 });
+    const url = own.server.baseUrl;
+    try {
+      const lines: string[] = [];
+      await runExperiment({
+        config: runConfig({ ...lora, out: remoteOut, rollouts: 'openai', rolloutUrl: url }), registry: registry(),
+        print: (line) => lines.push(line), rolloutRetry: noWait,
+      });
+      expect(lines.some((line) => line.includes('the adapter is loaded there after every step'))).toBe(true);
+      const localMetrics = deterministic(readMetrics(localOut));
+      expect(localMetrics[1]!.kl).toBeGreaterThan(0);
+      // Iteration 2 generates on the adapter after step 1: equal only if the server took it.
+      expect(deterministic(readMetrics(remoteOut))).toEqual(localMetrics);
+      // The server lists the base and the last adapter only (each earlier one was unloaded), over the same base.
+      const listed = (await (await fetch(`${url}/models`)).json()) as { data: { id: string; parent: string | null }[] };
+      expect(listed.data.map((entry) => entry.parent)).toEqual([null, 'builtin']);
+      const adapter = listed.data[1]!.id;
+      expect(adapter).toMatch(/^lsp-policy-[0-9a-f]{8}-3$/);
+      // Unloading it leaves the base alone.
+      const unload = await fetch(`${url}/unload_lora_adapter`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lora_name: adapter }) });
+      expect(unload.status).toBe(200);
+      const after = (await (await fetch(`${url}/models`)).json()) as { data: { id: string }[] };
+      expect(after.data.map((entry) => entry.id)).toEqual(['builtin']);
+    } finally {
+      await own.close();
+    }
+  });
+
+  test('lsp serve --adapter serves base + adapter; a server without adapter loading is refused for a LoRA run', async () => {
+    const checkpoint = join(root, 'lora-local', 'checkpoints', 'iteration-000002', 'model');
+    const adapted = await startServe({ model: 'builtin', backend: 'wasm', host: '127.0.0.1', port: 0, adapter: checkpoint });
+    const local = await loadModel(checkpoint, { device: policy.device, tokenizer });
+    try {
+      const promptIds = prompts()[1]!.promptIds as number[];
+      const served = await serverLogProbs(adapted.server.baseUrl, promptIds);
+      const [greedy] = await local.generate([{ promptIds }], { maxNewTokens: 6, temperature: 0 });
+      const [expected] = await local.tokenLogProbs([{ promptIds, completionIds: greedy!.completionIds }]);
+      expect(served.length).toBeGreaterThan(0);
+      expect(served.length).toBe(expected!.length);
+      served.forEach((value, index) => expect(value).toBeCloseTo(expected![index]!, 4));
+    } finally {
+      local.dispose();
+      await adapted.close();
+    }
+    const bare: OpenAiServer = startOpenAiServer({
+      model: policy, modelName: 'builtin', eosTokenIds: policy.eosTokenIds, vocabularySize: policy.config.vocabularySize,
+      contextLength: policy.config.maxPositionEmbeddings, port: 0,
+    });
+    try {
+      const options = { url: bare.baseUrl, policy, reference: policy, tokenizer, weightsDirectory: join(root, 'bare-lora'), retry: noWait, lora: true };
+      const line = await refusal(RemoteRollouts.connect(options));
+      expect(line).toContain('cannot load LoRA adapters');
+      expect(line).toContain('--enable-lora');
+      expect(line.split('\n').length).toBe(1);
+    } finally {
+      await bare.stop();
+    }
+  });
+
   test('a server that cannot reload weights is refused unless stale rollouts are accepted', async () => {
     const bare: OpenAiServer = startOpenAiServer({
       model: policy, modelName: 'builtin', eosTokenIds: policy.eosTokenIds, vocabularySize: policy.config.vocabularySize,

@@ -22,7 +22,8 @@ export {
 } from './lora';
 export type { LoraAdapter, LoraSettings, LoraState, LoraTarget } from './lora';
 export {
-  adapterConfigJson, baseFolderOf, isAdapterFolder, loadLoraAdapter, mergeAdapter, readAdapterConfig, saveLoraAdapter,
+  adapterConfigJson, baseFolderOf, isAdapterFolder, loadAdapterView, loadLoraAdapter, mergeAdapter, readAdapterConfig,
+  readLoraState, saveLoraAdapter,
 } from './lora-folder';
 export type { AdapterConfig, MergeOptions, MergeSummary } from './lora-folder';
 export type { ParameterSummary } from './policy-model';

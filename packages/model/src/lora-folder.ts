@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { InvalidInputError, type DeviceV1 } from '@lsp/core';
 import {
   adaptedWeights, allLoraTargets, assembleLoraState, checkLoraSettings, loraModule, loraTargets, loraTensorName,
-  type LoraSettings, type LoraTarget,
+  type LoraSettings, type LoraState, type LoraTarget,
 } from './lora';
 import type { ModelConfig } from './model-config';
 import { halfToNumber, readJson, restoreOptimizerState, writeFolderAtomically, writeOptimizerState } from './model-folder';
@@ -150,6 +150,18 @@ function matchTargets(value: unknown, config: ModelConfig, layers: number[] | un
  * has it (a run's checkpoint). `seed` seeds LoRA dropout's masks.
  */
 export function loadLoraAdapter(model: LlamaModel, directory: string, seed = 0): void {
+  const state = readLoraState(model, directory);
+  model.attachLora(state, seed);
+  restoreOptimizerState(model, directory, model.trainableParameters());
+}
+
+/** A frozen view of `model`'s base weights with the folder's adapter on (for serving several adapters at once). */
+export function loadAdapterView(model: LlamaModel, directory: string): LlamaModel {
+  return model.withAdapter(readLoraState(model, directory));
+}
+
+/** The adapters of a PEFT folder on `model`'s device, checked against its base weights; not attached. */
+export function readLoraState(model: LlamaModel, directory: string): LoraState {
   const { settings } = readAdapterConfig(directory, model.config);
   const file = join(directory, adapterWeightsFile);
   if (!existsSync(file)) {
@@ -179,7 +191,7 @@ export function loadLoraAdapter(model: LlamaModel, directory: string, seed = 0):
       throw new InvalidInputError(`${adapterWeightsFile}: tensor "${name}" has shape [${entry.shape.join(', ')}] but r ${settings.rank} on this model implies [${shape.join(', ')}]`);
     }
   }
-  const state = assembleLoraState(model.device, model.parameters, settings, (name) => {
+  return assembleLoraState(model.device, model.parameters, settings, (name) => {
     const entry = entryOf(name)!;
     const data = readTensorData(entry);
     if (data.dtype === 'F32') return { shape: entry.shape, data: data.data };
@@ -188,8 +200,6 @@ export function loadLoraAdapter(model: LlamaModel, directory: string, seed = 0):
     else for (let i = 0; i < values.length; i++) values[i] = halfToNumber(data.data[i]!);
     return { shape: entry.shape, data: values };
   });
-  model.attachLora(state, seed);
-  restoreOptimizerState(model, directory, model.trainableParameters());
 }
 
 /** The adapter_config.json PEFT reads back (and that loadLoraAdapter accepts). */

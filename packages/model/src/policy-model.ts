@@ -173,6 +173,17 @@ export class LlamaModel implements PolicyModelV1 {
     return new LlamaModel(this.device, this.config, this.parameters, this.tokenizer, this.source, true, [...this.eosTokenIds], false);
   }
 
+  /**
+   * A frozen view of the base weights with `state`'s adapters on (no copy of the base): a server's extra adapter.
+   * The view owns the adapters and frees them on dispose.
+   */
+  withAdapter(state: LoraState): LlamaModel {
+    this.checkLive();
+    const view = new LlamaModel(this.device, this.config, this.parameters, this.tokenizer, this.source, true, [...this.eosTokenIds], false);
+    view.context.lora = state;
+    return view;
+  }
+
   /** Steps AdamW has taken (restored from a saved folder). */
   get step(): number {
     return this.optimizerStepCount;

@@ -235,12 +235,12 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     policy = loaded.policy;
     reference = loaded.reference;
     const rollouts = await createRolloutProvider(config, {
-      policy, reference, tokenizer, runDirectory, log: (line) => print(`lsp: ${line}`),
+      policy, reference, tokenizer, runDirectory, lora: Boolean(loaded.policy.lora), log: (line) => print(`lsp: ${line}`),
       ...(options.rolloutRetry ? { retry: options.rolloutRetry } : {}),
     });
     if (!options.resume) createRunFolder(runDirectory, serialisableConfig(config, registry.plugins.map(({ plugin }) => plugin.name)));
     print(`lsp: run folder ${runDirectory}`);
-    if (rollouts) print(`lsp: rollouts on ${config.rolloutUrl} (model ${rollouts.modelId}; ${rollouts.reloadMethod === 'none' ? 'stale policy: weights are not reloaded' : 'the policy is reloaded there after every step'})`);
+    if (rollouts) print(`lsp: rollouts on ${config.rolloutUrl} (model ${rollouts.modelId}; ${rollouts.reloadMethod === 'none' ? 'stale policy: weights are not reloaded' : rollouts.reloadMethod === 'lora' ? 'the adapter is loaded there after every step' : 'the policy is reloaded there after every step'})`);
     print(`lsp: ${game.name} on ${device.info.description}; model ${modelDirectory}; N ${game.settings.queriesPerIteration}, G ${game.settings.answersPerQuery}, ` +
       `beta ${game.settings.klCoefficient}, learning rate ${game.settings.learningRate}`);
     print(`lsp: ${describeTraining(loaded.policy)}`);

@@ -10,6 +10,8 @@ import {
   ConfigError, InvalidInputError, LspError, UnavailableError,
   type GenerationRequest, type GenerationResult, type PolicyModelV1, type SamplingOptions, type TokenizerV1,
 } from '@lsp/core';
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 /** What the self-play loop calls for the Challenger's and Solver's generations (policy.generate's shape). */
@@ -45,6 +47,11 @@ export interface RemoteRolloutOptions {
   weightsDirectory: string;
   /** Accept a server that cannot reload the policy (off-policy rollouts). */
   stalePolicy?: boolean;
+  /**
+   * The policy trains LoRA adapters: after each step the adapter (not the weights) is written and loaded with
+   * vLLM's POST /v1/load_lora_adapter, under a new name the rollouts then ask for.
+   */
+  lora?: boolean;
   retry?: Partial<RetryPolicy>;
   log?: (line: string) => void;
 }
@@ -77,8 +84,12 @@ export class RemoteRollouts implements GenerationProvider {
   private readonly base: string;
   private readonly log: (line: string) => void;
   private model = '';
-  /** How the server reloads weights: lsp serve's endpoint, SGLang's, or not at all (stale policy accepted). */
-  private reload: 'lsp' | 'sglang' | 'none' = 'none';
+  /** How the server takes the policy: lsp serve's weights endpoint, SGLang's, LoRA adapters, or not at all. */
+  private reload: 'lsp' | 'sglang' | 'lora' | 'none' = 'none';
+  /** Adapters loaded: the name of the last one, and a run token that keeps names unique on a shared server. */
+  private adapterName: string | undefined;
+  private adapterCount = 0;
+  private readonly adapterToken = randomUUID().slice(0, 8);
   /** Requests sent (for tests and the report of a failure). */
   requests = 0;
 
@@ -102,7 +113,7 @@ export class RemoteRollouts implements GenerationProvider {
     return rollouts;
   }
 
-  get reloadMethod(): 'lsp' | 'sglang' | 'none' {
+  get reloadMethod(): 'lsp' | 'sglang' | 'lora' | 'none' {
     return this.reload;
   }
 
@@ -115,7 +126,7 @@ export class RemoteRollouts implements GenerationProvider {
   }
 
   /** One HTTP request with retries on 5xx, 429, network errors and timeouts; 4xx other than 429 fail at once. */
-  private async call(method: 'GET' | 'POST', url: string, body?: unknown): Promise<{ status: number; json: Json }> {
+  private async call(method: 'GET' | 'POST', url: string, body?: unknown, textReply = false): Promise<{ status: number; json: Json }> {
     let last = '';
     for (let attempt = 1; attempt <= this.retry.attempts; attempt++) {
       if (attempt > 1) {
@@ -142,6 +153,8 @@ export class RemoteRollouts implements GenerationProvider {
         try {
           return { status: response.status, json: JSON.parse(text) as Json };
         } catch {
+          // vLLM answers its adapter endpoints in plain text.
+          if (textReply) return { status: response.status, json: { text } };
           last = `${response.status} a reply that is not JSON`;
           continue;
         }
@@ -225,6 +238,19 @@ export class RemoteRollouts implements GenerationProvider {
 
   /** Which reload endpoint the server has: tried with the current policy, which a resumed run needs there anyway. */
   private async checkReload(): Promise<void> {
+    if (this.options.lora) {
+      if (await this.pushAdapter()) {
+        this.reload = 'lora';
+        return;
+      }
+      if (!this.options.stalePolicy) {
+        this.fail('cannot load LoRA adapters (no POST /v1/load_lora_adapter), so its rollouts would come from a stale policy',
+          'start vLLM with --enable-lora --max-lora-rank R and VLLM_ALLOW_RUNTIME_LORA_UPDATING=True (or serve with `bun lsp serve`), or pass --rollout-stale-policy');
+      }
+      this.reload = 'none';
+      this.log(`rollout server ${this.base} cannot load LoRA adapters: rollouts come from the base model it serves (--rollout-stale-policy)`);
+      return;
+    }
     if (await this.pushWeights('lsp')) {
       this.reload = 'lsp';
       return;
@@ -260,6 +286,39 @@ export class RemoteRollouts implements GenerationProvider {
       }
       throw error;
     }
+  }
+
+  /**
+   * Writes the policy's adapter under a new name and has the server load it (vLLM's /v1/load_lora_adapter), then
+   * asks for that name and unloads the previous adapter; false when the server has no such endpoint (404/405).
+   */
+  private async pushAdapter(): Promise<boolean> {
+    const name = `lsp-policy-${this.adapterToken}-${++this.adapterCount}`;
+    const folder = resolve(this.options.weightsDirectory, name);
+    await this.options.policy.save(folder);
+    try {
+      await this.call('POST', `${this.base}/load_lora_adapter`, { lora_name: name, lora_path: folder }, true);
+    } catch (error) {
+      rmSync(folder, { recursive: true, force: true });
+      if (error instanceof FinalHttpError) {
+        if (error.status === 404 || error.status === 405) return false;
+        this.fail(`did not load the adapter from ${folder}: ${error.message}`, 'the folder must be readable by the server at the same path (rolloutWeightsDir), and its --max-lora-rank at least the run\'s rank');
+      }
+      throw error;
+    }
+    const previous = this.adapterName;
+    this.adapterName = name;
+    this.model = name;
+    if (previous) {
+      try {
+        await this.call('POST', `${this.base}/unload_lora_adapter`, { lora_name: previous }, true);
+      } catch (error) {
+        if (!(error instanceof FinalHttpError)) throw error;
+        this.log(`rollout server ${this.base} did not unload adapter ${previous}: ${error.message}`);
+      }
+      rmSync(resolve(this.options.weightsDirectory, previous), { recursive: true, force: true });
+    }
+    return true;
   }
 
   /** Greedy completions of a few prompts: the server's log-probabilities of its tokens must match the local model's. */
@@ -318,6 +377,10 @@ export class RemoteRollouts implements GenerationProvider {
 
   async policyUpdated(_iteration: number): Promise<void> {
     if (this.reload === 'none') return;
+    if (this.reload === 'lora') {
+      if (!(await this.pushAdapter())) this.fail('stopped answering /v1/load_lora_adapter');
+      return;
+    }
     if (!(await this.pushWeights(this.reload))) this.fail('stopped answering its weight-reload endpoint');
   }
 }
@@ -325,7 +388,10 @@ export class RemoteRollouts implements GenerationProvider {
 /** The provider a config asks for: undefined for local rollouts, else a connected, checked RemoteRollouts. */
 export async function createRolloutProvider(
   config: { rollouts?: 'local' | 'openai'; rolloutUrl?: string; rolloutApiKeyEnv?: string; rolloutModel?: string; rolloutStalePolicy?: boolean; rolloutWeightsDir?: string },
-  parts: { policy: PolicyModelV1; reference: PolicyModelV1; tokenizer: TokenizerV1; runDirectory: string; log?: (line: string) => void; retry?: Partial<RetryPolicy> },
+  parts: {
+    policy: PolicyModelV1; reference: PolicyModelV1; tokenizer: TokenizerV1; runDirectory: string; lora?: boolean;
+    log?: (line: string) => void; retry?: Partial<RetryPolicy>;
+  },
   environment: Record<string, string | undefined> = process.env,
 ): Promise<RemoteRollouts | undefined> {
   if ((config.rollouts ?? 'local') === 'local') {
@@ -346,6 +412,7 @@ export async function createRolloutProvider(
       policy: parts.policy, reference: parts.reference, tokenizer: parts.tokenizer,
       weightsDirectory: config.rolloutWeightsDir ?? resolve(parts.runDirectory, 'rollout-weights'),
       stalePolicy: config.rolloutStalePolicy ?? false,
+      lora: parts.lora ?? false,
       ...(parts.retry ? { retry: parts.retry } : {}),
       ...(parts.log ? { log: parts.log } : {}),
     });

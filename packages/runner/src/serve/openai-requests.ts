@@ -10,6 +10,8 @@ import { ApiError, invalidField } from './openai-errors';
 export interface ServedModelFacts {
   /** The name clients give as `model` (what /v1/models lists). */
   name: string;
+  /** Names of LoRA adapters loaded beside it (POST /v1/load_lora_adapter), also valid as `model`. */
+  adapterNames?: () => readonly string[];
   tokenizer: TokenizerV1 | undefined;
   vocabularySize: number;
   /** Prompt plus completion tokens the model can attend. */
@@ -37,6 +39,8 @@ export interface SamplingPlan {
 
 export interface GenerationPlan extends SamplingPlan {
   kind: 'chat' | 'completion';
+  /** The model that answers: the served one or a loaded adapter's name. */
+  model: string;
   /** One entry per prompt (chat requests have one). */
   prompts: number[][];
 }
@@ -92,13 +96,17 @@ function refuseUnlessNeutral(body: Body, field: string, neutral: (value: unknown
   throw invalidField(field, `'${field}' is not supported by lsp serve: ${why}.`, 'unsupported_parameter');
 }
 
-function checkModel(body: Body, facts: ServedModelFacts): void {
+/** The model a request names: the served one (also when left out) or a loaded adapter. */
+function checkModel(body: Body, facts: ServedModelFacts): string {
   const model = body.model;
-  if (model === undefined || model === null) return;
+  if (model === undefined || model === null) return facts.name;
   if (typeof model !== 'string') throw invalidField('model', `'model' must be a string, got ${JSON.stringify(model)}.`);
-  if (model !== facts.name) {
-    throw new ApiError(404, `The model '${model}' does not exist: this server serves '${facts.name}'.`, { param: 'model', code: 'model_not_found' });
+  const adapters = facts.adapterNames?.() ?? [];
+  if (model !== facts.name && !adapters.includes(model)) {
+    const served = [facts.name, ...adapters].map((name) => `'${name}'`).join(', ');
+    throw new ApiError(404, `The model '${model}' does not exist: this server serves ${served}.`, { param: 'model', code: 'model_not_found' });
   }
+  return model;
 }
 
 function parseStop(body: Body, facts: ServedModelFacts): string[] {
@@ -200,7 +208,7 @@ function messageText(content: unknown, index: number): string {
 }
 
 export function parseChatRequest(body: Body, facts: ServedModelFacts): GenerationPlan {
-  checkModel(body, facts);
+  const model = checkModel(body, facts);
   const messages = body.messages;
   if (!Array.isArray(messages) || messages.length === 0) {
     throw invalidField('messages', "'messages' must be a non-empty list of {\"role\", \"content\"} objects.");
@@ -226,11 +234,11 @@ export function parseChatRequest(body: Body, facts: ServedModelFacts): Generatio
   }
   const promptIds = tokenizer.encode(text, { addSpecialTokens: false });
   checkPromptIds(promptIds, facts, 'messages');
-  return { kind: 'chat', prompts: [promptIds], ...sampling };
+  return { kind: 'chat', model, prompts: [promptIds], ...sampling };
 }
 
 export function parseCompletionRequest(body: Body, facts: ServedModelFacts): GenerationPlan {
-  checkModel(body, facts);
+  const model = checkModel(body, facts);
   const prompt = body.prompt;
   const invalid = () => invalidField('prompt', "'prompt' must be a string, a list of strings, a list of token ids, or a list of lists of token ids.");
   let prompts: number[][];
@@ -252,7 +260,7 @@ export function parseCompletionRequest(body: Body, facts: ServedModelFacts): Gen
   prompts.forEach((ids, index) => checkPromptIds(ids, facts, prompts.length === 1 ? 'prompt' : `prompt[${index}]`));
   const sampling = parseSampling(body, facts, 'completion');
   if (prompts.length * sampling.n > 256) throw invalidField('n', `A request may ask for up to 256 completions (prompts times n), not ${prompts.length * sampling.n}.`);
-  return { kind: 'completion', prompts, ...sampling };
+  return { kind: 'completion', model, prompts, ...sampling };
 }
 
 /** A text prompt of /v1/completions: encoded with the tokenizer's special tokens (BOS), as `lsp generate` does. */

@@ -33,6 +33,12 @@ export interface OpenAiServerOptions {
    * serves it from the next batch on. Throws an ApiError (or any error, answered as 400) when the folder does not fit.
    */
   loadWeights?: (path: string) => Promise<PolicyModelV1>;
+  /**
+   * Enables vLLM's POST /v1/load_lora_adapter {"lora_name", "lora_path"} and /v1/unload_lora_adapter
+   * {"lora_name"}: the adapter folder on the served base model, answering requests whose `model` is lora_name.
+   * The server disposes the models it gets from here.
+   */
+  loadAdapter?: (path: string) => Promise<PolicyModelV1>;
 }
 
 export interface OpenAiServer {
@@ -97,15 +103,20 @@ function completionLogprobs(tokenizer: TokenizerV1 | undefined, output: EntryOut
 export function startOpenAiServer(options: OpenAiServerOptions): OpenAiServer {
   const { model, modelName } = options;
   const tokenizer = model.tokenizer;
+  /** LoRA adapters loaded beside the served model: each its own model (sharing the base weights) and batcher. */
+  const adapters = new Map<string, { model: PolicyModelV1; batcher: GenerationBatcher; path: string }>();
   const facts: ServedModelFacts = {
     name: modelName, tokenizer, vocabularySize: options.vocabularySize, contextLength: options.contextLength,
-    defaults: options.defaults ?? {},
+    defaults: options.defaults ?? {}, adapterNames: () => [...adapters.keys()],
   };
-  const batcher = new GenerationBatcher(model, {
+  const batcherFor = (served: PolicyModelV1) => new GenerationBatcher(served, {
     eosTokenIds: options.eosTokenIds, contextLength: options.contextLength,
     ...(options.batchWindowMs !== undefined ? { windowMs: options.batchWindowMs } : {}),
     ...(options.maxBatchEntries !== undefined ? { maxBatchEntries: options.maxBatchEntries } : {}),
   });
+  const batcher = batcherFor(model);
+  /** The batcher of the model a request names. */
+  const batcherOf = (plan: GenerationPlan) => adapters.get(plan.model)?.batcher ?? batcher;
   const created = Math.floor(Date.now() / 1000);
 
   /** The plan's entries: every prompt's n choices, prompt by prompt (choice index = prompt * n + choice). */
@@ -118,13 +129,13 @@ export function startOpenAiServer(options: OpenAiServerOptions): OpenAiServer {
   const promptOf = (plan: GenerationPlan, choice: number) => plan.prompts[Math.floor(choice / plan.n)]!;
 
   async function complete(plan: GenerationPlan): Promise<Response> {
-    const outputs = await batcher.submit(entriesOf(plan), samplingOf(plan), { logprobs: plan.logprobs });
+    const outputs = await batcherOf(plan).submit(entriesOf(plan), samplingOf(plan), { logprobs: plan.logprobs });
     const now = Math.floor(Date.now() / 1000);
     const usage = usageOf(plan, outputs);
     if (plan.kind === 'chat') {
       return jsonResponse(200, {
         id: `chatcmpl-${randomUUID().replaceAll('-', '')}`,
-        object: 'chat.completion', created: now, model: modelName,
+        object: 'chat.completion', created: now, model: plan.model,
         choices: outputs.map((output, index) => ({
           index,
           message: { role: 'assistant', content: output.text, refusal: null },
@@ -138,7 +149,7 @@ export function startOpenAiServer(options: OpenAiServerOptions): OpenAiServer {
     }
     return jsonResponse(200, {
       id: `cmpl-${randomUUID().replaceAll('-', '')}`,
-      object: 'text_completion', created: now, model: modelName,
+      object: 'text_completion', created: now, model: plan.model,
       choices: outputs.map((output, index) => ({
         index,
         text: output.text,
@@ -167,7 +178,7 @@ export function startOpenAiServer(options: OpenAiServerOptions): OpenAiServer {
       }
     };
     const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => ({
-      id, object, created: now, model: modelName, choices, ...(plan.includeUsage ? { usage: null } : {}), ...extra,
+      id, object, created: now, model: plan.model, choices, ...(plan.includeUsage ? { usage: null } : {}), ...extra,
     });
     const started = new Set<number>();
     const choiceChunk = (index: number, delta: EntryDelta, finish: string | null, logprobs: unknown = null) => {
@@ -191,7 +202,7 @@ export function startOpenAiServer(options: OpenAiServerOptions): OpenAiServer {
       },
     });
     const entries = entriesOf(plan);
-    void batcher.submit(entries, samplingOf(plan), {
+    void batcherOf(plan).submit(entries, samplingOf(plan), {
       logprobs: plan.logprobs,
       onDelta: (index, delta) => {
         // Ids without text (an end token, bytes of an unfinished character) are news only to token-id clients.
@@ -207,7 +218,7 @@ export function startOpenAiServer(options: OpenAiServerOptions): OpenAiServer {
           send(choiceChunk(index, { text: '', ids: [] }, output.finishReason));
         }
       });
-      if (plan.includeUsage) send({ id, object, created: now, model: modelName, choices: [], usage: usageOf(plan, outputs) });
+      if (plan.includeUsage) send({ id, object, created: now, model: plan.model, choices: [], usage: usageOf(plan, outputs) });
       send('[DONE]');
     }, (error: unknown) => {
       send(internalError(error).body());
@@ -239,6 +250,9 @@ export function startOpenAiServer(options: OpenAiServerOptions): OpenAiServer {
     if (typeof folder !== 'string' || folder.trim() === '') {
       throw new ApiError(400, "'path' must be the path of a model folder on the server's machine.", { param: 'path', code: 'invalid_value' });
     }
+    if (adapters.size > 0) {
+      throw new ApiError(400, `LoRA adapters (${[...adapters.keys()].join(', ')}) are loaded over the served weights; unload them before replacing the weights.`, { param: 'path', code: 'invalid_value' });
+    }
     let next: PolicyModelV1;
     try {
       next = await options.loadWeights!(folder);
@@ -252,26 +266,89 @@ export function startOpenAiServer(options: OpenAiServerOptions): OpenAiServer {
     return jsonResponse(200, { status: 'ok', path: folder });
   }
 
+  const loraName = (body: Record<string, unknown>): string => {
+    const name = body.lora_name;
+    if (typeof name !== 'string' || name.trim() === '') {
+      throw new ApiError(400, "'lora_name' must be the name requests will give as `model`.", { param: 'lora_name', code: 'invalid_value' });
+    }
+    return name;
+  };
+
+  /** Closes an adapter's batcher, waits for its batch in progress, and frees its model. */
+  async function retire(entry: { model: PolicyModelV1; batcher: GenerationBatcher }): Promise<void> {
+    entry.batcher.close();
+    await entry.batcher.replaceModel(entry.model);
+    entry.model.dispose();
+  }
+
+  /** POST /v1/load_lora_adapter (vLLM's): the adapter folder served under lora_name; load_inplace replaces one. */
+  async function loadLoraAdapter(body: Record<string, unknown>): Promise<Response> {
+    const name = loraName(body);
+    const path = body.lora_path;
+    if (typeof path !== 'string' || path.trim() === '') {
+      throw new ApiError(400, "'lora_path' must be the path of a PEFT adapter folder on the server's machine.", { param: 'lora_path', code: 'invalid_value' });
+    }
+    if (name === modelName) throw new ApiError(400, `'${name}' is the served model's own name; give the adapter another.`, { param: 'lora_name', code: 'invalid_value' });
+    const existing = adapters.get(name);
+    if (existing && body.load_inplace !== true) {
+      throw new ApiError(400, `The lora adapter '${name}' has already been loaded (pass load_inplace: true to replace it).`, { param: 'lora_name', code: 'invalid_value' });
+    }
+    let next: PolicyModelV1;
+    try {
+      next = await options.loadAdapter!(path);
+    } catch (error) {
+      const message = LspError.isInstance(error) ? error.toLine() : error instanceof Error ? error.message : String(error);
+      throw new ApiError(400, `Cannot load the LoRA adapter from ${path}: ${message}`, { param: 'lora_path', code: 'invalid_value' });
+    }
+    if (existing) {
+      const previous = await existing.batcher.replaceModel(next);
+      previous.dispose();
+      existing.model = next;
+      existing.path = path;
+    } else {
+      adapters.set(name, { model: next, batcher: batcherFor(next), path });
+    }
+    return new Response(`Success: LoRA adapter '${name}' added successfully.`, { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  }
+
+  /** POST /v1/unload_lora_adapter (vLLM's). */
+  async function unloadLoraAdapter(body: Record<string, unknown>): Promise<Response> {
+    const name = loraName(body);
+    const entry = adapters.get(name);
+    if (!entry) throw new ApiError(404, `The lora adapter '${name}' cannot be found.`, { param: 'lora_name', code: 'not_found' });
+    adapters.delete(name);
+    await retire(entry);
+    return new Response(`Success: LoRA adapter '${name}' removed successfully.`, { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  }
+
   async function route(request: Request): Promise<Response> {
     const { pathname } = new URL(request.url);
     const path = pathname.replace(/\/+$/, '') || '/';
     if (path === '/health') return new Response('ok\n', { status: 200 });
     const routes: Record<string, string> = { '/v1/models': 'GET', '/v1/chat/completions': 'POST', '/v1/completions': 'POST' };
     if (options.loadWeights) routes['/v1/load_weights'] = 'POST';
+    if (options.loadAdapter) {
+      routes['/v1/load_lora_adapter'] = 'POST';
+      routes['/v1/unload_lora_adapter'] = 'POST';
+    }
     const isModel = path.startsWith('/v1/models/');
     const method = routes[path] ?? (isModel ? 'GET' : undefined);
     if (!method) throw new ApiError(404, `Unknown path ${request.method} ${pathname}: lsp serve answers GET /v1/models, POST /v1/chat/completions and POST /v1/completions.`, { code: 'not_found' });
     if (request.method !== method) throw new ApiError(405, `${request.method} is not allowed on ${pathname}; use ${method}.`, { code: 'method_not_allowed' });
     checkKey(request, options.apiKey);
-    const modelObject = { id: modelName, object: 'model', created, owned_by: 'lsp' };
-    if (path === '/v1/models') return jsonResponse(200, { object: 'list', data: [modelObject] });
+    const modelObject = { id: modelName, object: 'model', created, owned_by: 'lsp', root: modelName, parent: null };
+    const adapterObjects = [...adapters].map(([name, entry]) => ({ id: name, object: 'model', created, owned_by: 'lsp', root: entry.path, parent: modelName }));
+    if (path === '/v1/models') return jsonResponse(200, { object: 'list', data: [modelObject, ...adapterObjects] });
     if (isModel) {
       const name = decodeURIComponent(path.slice('/v1/models/'.length));
-      if (name !== modelName) throw new ApiError(404, `The model '${name}' does not exist: this server serves '${modelName}'.`, { code: 'model_not_found' });
-      return jsonResponse(200, modelObject);
+      const found = [modelObject, ...adapterObjects].find((entry) => entry.id === name);
+      if (!found) throw new ApiError(404, `The model '${name}' does not exist: this server serves '${modelName}'.`, { code: 'model_not_found' });
+      return jsonResponse(200, found);
     }
     const body = parseJsonBody(await request.text());
     if (path === '/v1/load_weights') return loadWeights(body);
+    if (path === '/v1/load_lora_adapter') return loadLoraAdapter(body);
+    if (path === '/v1/unload_lora_adapter') return unloadLoraAdapter(body);
     const plan = path === '/v1/chat/completions' ? parseChatRequest(body, facts) : parseCompletionRequest(body, facts);
     return plan.stream ? streamCompletion(plan) : complete(plan);
   }
@@ -310,6 +387,8 @@ export function startOpenAiServer(options: OpenAiServerOptions): OpenAiServer {
     async stop() {
       batcher.close();
       await server.stop(true);
+      for (const entry of adapters.values()) await retire(entry);
+      adapters.clear();
     },
   };
 }

@@ -1,7 +1,7 @@
 // `lsp serve`'s logic: open the model folder (or the built-in model), read the API key from the environment
 // variable named on the command line, start the server, and stop cleanly on Ctrl-C or SIGTERM.
 import { ConfigError, InvalidInputError, type PolicyModelV1 } from '@lsp/core';
-import { generationDefaults, loadModel, type LlamaModel } from '@lsp/model';
+import { generationDefaults, loadAdapterView, loadLoraAdapter, loadModel, type LlamaModel } from '@lsp/model';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openModel } from '../commands/score';
@@ -16,6 +16,8 @@ export interface ServeOptions {
   port: number;
   /** The NAME of the environment variable holding the key; the key itself is never printed. */
   apiKeyEnv?: string;
+  /** A LoRA adapter folder applied to the served model. */
+  adapter?: string;
 }
 
 /** The key named by --api-key-env, or a ConfigError saying what is missing. */
@@ -39,7 +41,17 @@ export async function startServe(options: ServeOptions): Promise<{ server: OpenA
   const apiKey = readApiKey(options.apiKeyEnv);
   const directory = await resolveModelDirectory(options.model);
   const model = await openModel(directory, options.backend);
-  let served: PolicyModelV1 = model;
+  if (options.adapter !== undefined) {
+    try {
+      loadLoraAdapter(model, resolve(options.adapter));
+    } catch (error) {
+      model.dispose();
+      model.tokenizer?.dispose();
+      model.device.dispose();
+      throw error;
+    }
+  }
+  let served: LlamaModel = model;
   const release = () => {
     served.dispose();
     model.dispose();
@@ -71,6 +83,9 @@ export async function startServe(options: ServeOptions): Promise<{ server: OpenA
         served = next;
         return next;
       },
+      // POST /v1/load_lora_adapter: an adapter folder over the served weights (no copy of them; the weights a
+      // load_weights put in place, once one has).
+      loadAdapter: async (path) => loadAdapterView(served, resolve(path)),
       ...(apiKey !== undefined ? { apiKey } : {}),
     });
   } catch (error) {
