@@ -2,7 +2,7 @@
 export * from './errors';
 export type * from './backend/v1/device';
 export type * from './backend/v1/backend';
-export { chooseAvailableBackend } from './backend/v1/choose-backend';
+export { chooseAvailableBackend, explainAutoChoice } from './backend/v1/choose-backend';
 export type { ChooseBackendOptions } from './backend/v1/choose-backend';
 export type * from './tokenizer/v1/tokenizer';
 export type * from './model/v1/policy';

@@ -93,10 +93,10 @@ describe('lsp plugins and doctor', () => {
     for (const name of ['@lsp/backend-wasm', '@lsp/game-lsp', '@lsp/tokenizer-wasm', '@lsp/world']) expect(names).toContain(name);
   });
 
-  test('doctor reports Bun, the CPU with its SIMD support, and WebGPU', async () => {
+  test('doctor reports Bun, the CPU with its SIMD support, WebGPU, and the backend auto takes', async () => {
     const result = await lsp('doctor', '--json');
     const sections = JSON.parse(result.stdout) as { title: string; lines: string[]; problems: string[] }[];
-    expect(sections.map((section) => section.title)).toEqual(['Bun', 'WebAssembly modules', 'CPU', 'WebGPU (Dawn)']);
+    expect(sections.map((section) => section.title)).toEqual(['Bun', 'WebAssembly modules', 'CPU', 'WebGPU (Dawn)', 'Backend for auto']);
     expect(sections[0]!.lines[0]).toContain(Bun.version);
     // After setup the built modules are found (from the runner's own dependency on @lsp/crates) and compile.
     expect(sections[1]!.problems).toEqual([]);
@@ -107,5 +107,7 @@ describe('lsp plugins and doctor', () => {
     // The WebGPU section either lists adapters or says what to install.
     const webgpu = sections[3]!;
     expect(webgpu.lines.length > 0 || webgpu.problems.some((problem) => problem.includes('install'))).toBe(true);
+    // Without a GPU (as here and in CI) auto takes the CPU backend, naming any emulation it passed over.
+    expect(sections[4]!.lines.at(-1)).toMatch(/^auto takes wasm \(/);
   });
 });

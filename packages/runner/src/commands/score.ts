@@ -2,37 +2,36 @@
 // ({"logprob", "tokens", "token_logprobs"}). The logic is @lsp/model's runScore; this file parses flags.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, LspError, UnavailableError, type DeviceV1, type TokenizerV1 } from '@lsp/core';
+import { ConfigError, LspError, chooseAvailableBackend, type BackendV1, type DeviceV1, type TokenizerV1 } from '@lsp/core';
 import { baseFolderOf, loadModel, runScore, type LlamaModel } from '@lsp/model';
 import { createOracleDevice } from '@lsp/oracle';
 import type { Command } from 'commander';
 
-/** Opens the device a model command runs on: oracle (float64 reference), wasm (CPU), webgpu, or auto. */
-export async function openModelDevice(name: string): Promise<DeviceV1> {
-  if (name === 'oracle') return createOracleDevice();
-  if (name === 'wasm' || name === 'auto') {
-    // auto prefers a GPU once @lsp/backend-webgpu provides one; until then the CPU path is the best there is.
-    if (name === 'auto') {
-      const gpu = await openWebgpu().catch(() => undefined);
-      if (gpu) return gpu;
-    }
-    const { createWasmDevice } = await import('@lsp/backend-wasm');
-    return createWasmDevice();
+/**
+ * The backends a model command can open: the CPU one, and WebGPU when @lsp/backend-webgpu is installed (its
+ * package failing to load leaves the CPU one).
+ */
+export async function installedBackends(): Promise<BackendV1[]> {
+  const { createWasmBackend } = await import('@lsp/backend-wasm');
+  const backends = [createWasmBackend()];
+  const specifier = '@lsp/backend-webgpu';
+  try {
+    const module = (await import(specifier)) as { createWebgpuBackend?: () => BackendV1 };
+    if (module.createWebgpuBackend) backends.push(module.createWebgpuBackend());
+  } catch {
+    // Not installed: the CPU backend alone.
   }
-  if (name === 'webgpu') return openWebgpu();
-  throw new UnavailableError(`backend ${name} is not known to the model commands`, { hint: 'use wasm, webgpu, auto or oracle' });
+  return backends;
 }
 
-async function openWebgpu(): Promise<DeviceV1> {
-  const specifier = '@lsp/backend-webgpu';
-  let module: { createWebgpuDevice?: () => Promise<DeviceV1> };
-  try {
-    module = await import(specifier);
-  } catch {
-    throw new UnavailableError('backend webgpu is not installed', { hint: 'use --backend wasm' });
-  }
-  if (!module.createWebgpuDevice) throw new UnavailableError('@lsp/backend-webgpu has no createWebgpuDevice', { hint: 'use --backend wasm' });
-  return module.createWebgpuDevice();
+/**
+ * Opens the device a model command runs on: oracle (float64 reference), wasm (CPU), webgpu, or auto (WebGPU on a
+ * real GPU, else the CPU backend: a GPU API over a CPU emulation is slower than it).
+ */
+export async function openModelDevice(name: string): Promise<DeviceV1> {
+  if (name === 'oracle') return createOracleDevice();
+  const backend = await chooseAvailableBackend(await installedBackends(), name);
+  return backend.createDevice();
 }
 
 /** Loads a model folder with its tokenizer when the folder has tokenizer.json. */

@@ -4,6 +4,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chooseMatmulPath } from '@lsp/backend-wasm';
+import { explainAutoChoice } from '@lsp/core';
 
 export interface DoctorSection {
   title: string;
@@ -186,8 +187,19 @@ function formatBytes(value: number | undefined): string {
   return `${(value / 2 ** 10).toFixed(0)} KiB`;
 }
 
+/** Which backend `--backend auto` takes here, and why the ones ranked above it were passed over. */
+export async function checkAutoBackend(): Promise<DoctorSection> {
+  const { installedBackends } = await import('../commands/score');
+  const backends = await installedBackends();
+  const { chosen, reasons } = await explainAutoChoice(backends);
+  const installed = `installed: ${backends.map((backend) => backend.name).join(', ')}`;
+  if (!chosen) return { title: 'Backend for auto', lines: [installed], problems: [`no backend is available (${reasons.join('; ')})`], essential: true };
+  const why = reasons.length > 0 ? ` (passed over: ${reasons.join('; ')})` : ' (the highest-ranked available)';
+  return { title: 'Backend for auto', lines: [installed, `auto takes ${chosen.name}${why}`], problems: [], essential: true };
+}
+
 export async function runDoctor(): Promise<DoctorSection[]> {
-  return [checkBun(), await checkWasmModules(), checkCpu(), await checkWebGpu()];
+  return [checkBun(), await checkWasmModules(), checkCpu(), await checkWebGpu(), await checkAutoBackend()];
 }
 
 export function formatDoctor(sections: readonly DoctorSection[]): string {

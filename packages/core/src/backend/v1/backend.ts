@@ -5,6 +5,11 @@ export interface BackendAvailability {
   available: boolean;
   /** When unavailable: why, and what to install. */
   reason?: string;
+  /**
+   * Available, but only as an emulation on the CPU (a GPU API over lavapipe or SwiftShader): usable when named,
+   * passed over by `auto`, since the CPU backend is faster there. `reason` says what the emulation is.
+   */
+  cpuEmulation?: boolean;
 }
 
 export interface BackendV1 {

@@ -10,6 +10,23 @@ export interface ChooseBackendOptions {
   label?: string;
 }
 
+/**
+ * What `auto` takes: the highest-priority backend that is available and not a CPU emulation, and why each one
+ * above it was passed over ("webgpu: only llvmpipe, a CPU emulation").
+ */
+export async function explainAutoChoice(backends: readonly BackendV1[]): Promise<{ chosen: BackendV1 | undefined; reasons: string[] }> {
+  const reasons: string[] = [];
+  let emulated: BackendV1 | undefined;
+  for (const backend of [...backends].sort((a, b) => b.priority - a.priority)) {
+    const availability = await backend.checkAvailability();
+    if (availability.available && !availability.cpuEmulation) return { chosen: backend, reasons };
+    if (availability.available) emulated ??= backend;
+    reasons.push(`${backend.name}: ${availability.available ? `only ${availability.reason ?? 'a CPU emulation'}` : availability.reason ?? 'unavailable'}`);
+  }
+  // Nothing better: an emulation still computes.
+  return { chosen: emulated, reasons };
+}
+
 export async function chooseAvailableBackend(
   backends: readonly BackendV1[], requested: string, options: ChooseBackendOptions = {},
 ): Promise<BackendV1> {
@@ -29,12 +46,8 @@ export async function chooseAvailableBackend(
     }
     return backend;
   }
-  const reasons: string[] = [];
-  for (const backend of [...backends].sort((a, b) => b.priority - a.priority)) {
-    const availability = await backend.checkAvailability();
-    if (availability.available) return backend;
-    reasons.push(`${backend.name}: ${availability.reason ?? 'unavailable'}`);
-  }
+  const { chosen, reasons } = await explainAutoChoice(backends);
+  if (chosen) return chosen;
   throw new UnavailableError(
     `${prefix}${backends.length === 0 ? 'no compute backend is installed' : `no compute backend is available (${reasons.join('; ')})`}`,
     { hint: 'run scripts/setup.sh, then `bun lsp doctor` to see what is missing' },
