@@ -1,7 +1,7 @@
 // `lsp pretrain` end to end through the real command line on a tiny model: progress lines on stderr, the report
 // on stdout, a loadable folder; bad flags are one line on stderr with a non-zero exit and nothing written.
 import { afterAll, describe, expect, test } from 'bun:test';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -40,5 +40,15 @@ describe('lsp pretrain', () => {
     expect(missing.stderr.trim().split('\n')).toHaveLength(1);
     expect(missing.stderr).toContain('config.json is missing');
     expect(existsSync(out)).toBe(false);
+  }, 120_000);
+
+  test('--settings reruns a finished folder from its pretrain.json to the same weights', async () => {
+    const again = join(root, 'again');
+    const { code, stderr } = await pretrain(['--out', again, '--settings', join(root, 'model', 'pretrain.json'), '--no-evaluate', '--backend', 'wasm']);
+    expect(code, stderr).toBe(0);
+    expect(readFileSync(join(again, 'model.safetensors'))).toEqual(readFileSync(join(root, 'model', 'model.safetensors')));
+    const bad = await pretrain(['--out', join(root, 'never'), '--settings', join(root, 'model', 'config.json'), ...tiny]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('config.json: has no "settings" and "shape"');
   }, 120_000);
 });

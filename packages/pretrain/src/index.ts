@@ -1,7 +1,7 @@
 // @lsp/pretrain: produces the built-in world's small model (`lsp pretrain`): a tokenizer trained on world text,
 // a random Llama, supervised training on the world's Solver and Challenger examples, held-out evaluation.
-export { runPretraining, formatDuration } from './pretrain-run';
-export type { PretrainOptions, PretrainProgress, PretrainReport } from './pretrain-run';
+export { runPretraining, formatDuration, pretrainCheckpointDirectory, readPretrainCheckpoint, readPretrainSettings } from './pretrain-run';
+export type { PretrainCheckpointState, PretrainOptions, PretrainProgress, PretrainReport, RecordedSettings } from './pretrain-run';
 export { learningRateAt } from './pretrain-schedule';
 export type { ScheduleOptions } from './pretrain-schedule';
 export {

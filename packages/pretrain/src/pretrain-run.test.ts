@@ -1,7 +1,7 @@
 // The pretraining pipeline end to end on a tiny model: the loss falls, the folder appears only when finished,
 // it loads, its tokenizer round-trips world text, and its prompts are the ones the games give the model.
 import { afterAll, describe, expect, test } from 'bun:test';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWasmDevice } from '@lsp/backend-wasm';
@@ -11,7 +11,7 @@ import { loadTokenizer } from '@lsp/tokenizer-wasm';
 import { generatePretrainingExamples, worldChallengerMessages } from '@lsp/world';
 import { encodeExample, promptIds } from './pretrain-data';
 import { learningRateAt } from './pretrain-schedule';
-import { runPretraining, type PretrainReport } from './pretrain-run';
+import { pretrainCheckpointDirectory, readPretrainCheckpoint, runPretraining, type PretrainReport } from './pretrain-run';
 
 const root = mkdtempSync(join(tmpdir(), 'lsp-pretrain-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -23,11 +23,11 @@ describe('runPretraining on a tiny model', () => {
   test('trains with a falling loss and writes the folder in one rename', async () => {
     const device = await createWasmDevice({ threads: 2 });
     try {
-      report = await runPretraining({
+      report = (await runPretraining({
         outDirectory: out, device, steps: 60, seed: 5, batchSize: 16, learningRate: 3e-3, progressSeconds: 0,
         shape: { hiddenSize: 32, layers: 1, heads: 2, intermediateSize: 64, contextLength: 256 },
         evaluate: true, heldOutPerLevel: 2,
-      });
+      }))!;
     } finally {
       device.dispose();
     }
@@ -98,10 +98,10 @@ describe('runPretraining on a tiny model', () => {
     const device = await createWasmDevice({ threads: 2 });
     const continued = join(root, 'continued');
     try {
-      const again = await runPretraining({
+      const again = (await runPretraining({
         outDirectory: continued, device, steps: 20, seed: 6, batchSize: 16, learningRate: 1e-3, progressSeconds: 0,
         fromDirectory: out, evaluate: false,
-      });
+      }))!;
       expect(again.continuedFrom).toEqual({ directory: out, steps: 60, seconds: report.seconds });
       expect(again.shape.hiddenSize).toBe(32);
       expect(readFileSync(join(continued, 'tokenizer.json'), 'utf8')).toBe(readFileSync(join(out, 'tokenizer.json'), 'utf8'));
@@ -135,5 +135,49 @@ describe('learningRateAt', () => {
     expect(learningRateAt(schedule, 99, 1)).toBeCloseTo(1e-4, 12);
     // A time-capped run reports progress past 1 at the very end: the floor holds.
     expect(learningRateAt(schedule, 99, 1.2)).toBeCloseTo(1e-4, 12);
+  });
+});
+
+describe('checkpoints and --resume', () => {
+  test('a run stopped at step 7 and resumed ends with the weights and losses of one run straight through', async () => {
+    const device = await createWasmDevice({ threads: 2, blas: false });
+    const settings = {
+      device, steps: 16, seed: 9, batchSize: 8, learningRate: 3e-3, progressSeconds: 0, checkpointEvery: 5, evaluate: false,
+      shape: { hiddenSize: 16, layers: 1, heads: 2, intermediateSize: 32, contextLength: 256 },
+    };
+    try {
+      const straight = join(root, 'straight');
+      const whole = (await runPretraining({ ...settings, outDirectory: straight }))!;
+      // Finished: the checkpoint is gone.
+      expect(existsSync(pretrainCheckpointDirectory(straight))).toBe(false);
+
+      const stopped = join(root, 'stopped');
+      let steps = 0;
+      const first = await runPretraining({ ...settings, outDirectory: stopped, stopRequested: () => ++steps >= 7 });
+      expect(first).toBeUndefined();
+      expect(existsSync(stopped)).toBe(false);
+      expect(readPretrainCheckpoint(stopped).step).toBe(7);
+      // The resumed run takes the checkpoint's settings, whatever it is given.
+      const rest = (await runPretraining({ ...settings, outDirectory: stopped, seed: 1234, learningRate: 1, resume: true }))!;
+      expect(rest.steps).toBe(16);
+      expect(rest.losses).toEqual(whole.losses);
+      expect(readFileSync(join(stopped, 'model.safetensors'))).toEqual(readFileSync(join(straight, 'model.safetensors')));
+      expect(existsSync(pretrainCheckpointDirectory(stopped))).toBe(false);
+    } finally {
+      device.dispose();
+    }
+  }, 60_000);
+
+  test('--resume without a checkpoint, or with a damaged one, is refused in one line', async () => {
+    const device = await createWasmDevice({ threads: 1 });
+    try {
+      const missing = join(root, 'never-started');
+      expect(runPretraining({ outDirectory: missing, device, steps: 5, resume: true })).rejects.toThrow('pretrain --resume: no checkpoint at');
+      mkdirSync(pretrainCheckpointDirectory(missing));
+      writeFileSync(join(pretrainCheckpointDirectory(missing), 'state.json'), '{"version": 7}');
+      expect(runPretraining({ outDirectory: missing, device, steps: 5, resume: true })).rejects.toThrow('not a pretraining checkpoint');
+    } finally {
+      device.dispose();
+    }
   });
 });

@@ -41,6 +41,88 @@ export interface PretrainOptions {
   onProgress?: (progress: PretrainProgress) => void;
   /** One-line notes on what is happening (tokenizer trained, model saved, evaluating). */
   onNote?: (note: string) => void;
+  /**
+   * Save a checkpoint (weights, AdamW state, the loss record, the step) beside the target, in `<out>.checkpoint`,
+   * every this many steps; 0 never. Default 250. The checkpoint is removed once the folder is finished.
+   */
+  checkpointEvery?: number;
+  /**
+   * Continue from `<out>.checkpoint` exactly where it stopped: its recorded settings override these options (the
+   * data stream is replayed to its step, so a run without a time limit continues as if never stopped).
+   */
+  resume?: boolean;
+  /** Asked after every step: true saves a checkpoint and stops (Ctrl-C); runPretraining then returns undefined. */
+  stopRequested?: () => boolean;
+}
+
+/** What `<out>.checkpoint/state.json` records: enough to continue the run exactly. */
+export interface PretrainCheckpointState {
+  version: 1;
+  step: number;
+  trainingSeconds: number;
+  tokens: number;
+  losses: { step: number; loss: number; solverLoss: number }[];
+  settings: {
+    steps: number; seed: number; batchSize: number; learningRate: number; warmupSteps: number; weightDecay: number;
+    maxSeconds: number; shape: WorldModelShape; dtype: 'float32' | 'float16'; fromDirectory?: string;
+  };
+}
+
+/** The settings a finished folder's pretrain.json records, as options: what `lsp pretrain --settings FILE` reruns. */
+export type RecordedSettings = Pick<PretrainOptions, 'steps' | 'seed' | 'batchSize' | 'learningRate' | 'warmupSteps' | 'weightDecay' | 'maxSeconds' | 'shape' | 'vocabularySize' | 'dtype'>;
+
+export function readPretrainSettings(file: string): RecordedSettings {
+  let record: Partial<PretrainReport> & { settings?: Partial<PretrainReport['settings']> };
+  try {
+    record = JSON.parse(readFileSync(file, 'utf8')) as typeof record;
+  } catch (error) {
+    throw new InvalidInputError(`${file}: ${existsSync(file) ? 'not valid JSON' : 'not found'}`, { hint: 'pass the pretrain.json of a folder lsp pretrain wrote' });
+  }
+  const settings = record?.settings;
+  const number = (value: unknown, field: string): number => {
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new InvalidInputError(`${file}: field "${field}" is missing or not a number`, { hint: 'pass the pretrain.json of a folder lsp pretrain wrote' });
+    return value;
+  };
+  if (typeof settings !== 'object' || settings === null || typeof record.shape !== 'object' || record.shape === null) {
+    throw new InvalidInputError(`${file}: has no "settings" and "shape" (not a pretrain.json this version writes)`);
+  }
+  const shape = record.shape;
+  return {
+    steps: number(settings.plannedSteps, 'settings.plannedSteps'), seed: number(settings.seed, 'settings.seed'),
+    batchSize: number(record.batchSize, 'batchSize'), learningRate: number(settings.learningRate, 'settings.learningRate'),
+    warmupSteps: number(settings.warmupSteps, 'settings.warmupSteps'), weightDecay: number(settings.weightDecay, 'settings.weightDecay'),
+    maxSeconds: number(settings.maxSeconds, 'settings.maxSeconds'),
+    shape: {
+      hiddenSize: number(shape.hiddenSize, 'shape.hiddenSize'), layers: number(shape.layers, 'shape.layers'), heads: number(shape.heads, 'shape.heads'),
+      intermediateSize: number(shape.intermediateSize, 'shape.intermediateSize'), contextLength: number(shape.contextLength, 'shape.contextLength'),
+    },
+    vocabularySize: number(record.vocabularySize, 'vocabularySize'),
+    dtype: record.dtype === 'float32' ? 'float32' : 'float16',
+  };
+}
+
+/** The checkpoint folder of a pretraining run writing `outDirectory`. */
+export function pretrainCheckpointDirectory(outDirectory: string): string {
+  return `${resolve(outDirectory)}.checkpoint`;
+}
+
+/** The checkpoint's state, checked; one line naming the file otherwise. */
+export function readPretrainCheckpoint(outDirectory: string): PretrainCheckpointState {
+  const directory = pretrainCheckpointDirectory(outDirectory);
+  const file = join(directory, 'state.json');
+  if (!existsSync(file)) {
+    throw new InvalidInputError(`pretrain --resume: no checkpoint at ${directory}`, { hint: 'start the run without --resume (checkpoints are written every --checkpoint-every steps)' });
+  }
+  let state: PretrainCheckpointState;
+  try {
+    state = JSON.parse(readFileSync(file, 'utf8')) as PretrainCheckpointState;
+  } catch {
+    throw new InvalidInputError(`${file}: not valid JSON`, { hint: 'the checkpoint is damaged; start the run again without --resume' });
+  }
+  if (state?.version !== 1 || !Number.isInteger(state.step) || state.step < 1 || typeof state.settings !== 'object' || !Array.isArray(state.losses)) {
+    throw new InvalidInputError(`${file}: not a pretraining checkpoint this version writes`, { hint: 'start the run again without --resume' });
+  }
+  return state;
 }
 
 export interface PretrainProgress {
@@ -94,7 +176,17 @@ function checkWhole(name: string, value: number, minimum: number): void {
 /** What a folder needs for training to continue from it. */
 const continuedFiles = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'];
 
-export async function runPretraining(options: PretrainOptions): Promise<PretrainReport> {
+export async function runPretraining(given: PretrainOptions): Promise<PretrainReport | undefined> {
+  const resumed = given.resume ? readPretrainCheckpoint(given.outDirectory) : undefined;
+  // A resumed run takes its settings from the checkpoint.
+  const options: PretrainOptions = resumed
+    ? {
+      ...given, steps: resumed.settings.steps, seed: resumed.settings.seed, batchSize: resumed.settings.batchSize,
+      learningRate: resumed.settings.learningRate, warmupSteps: resumed.settings.warmupSteps, weightDecay: resumed.settings.weightDecay,
+      maxSeconds: resumed.settings.maxSeconds, shape: resumed.settings.shape, dtype: resumed.settings.dtype,
+      fromDirectory: join(pretrainCheckpointDirectory(given.outDirectory), 'model'),
+    }
+    : given;
   const seed = options.seed ?? 1;
   const batchSize = options.batchSize ?? 32;
   const peakLearningRate = options.learningRate ?? 3e-3;
@@ -102,7 +194,9 @@ export async function runPretraining(options: PretrainOptions): Promise<Pretrain
   let shape = options.shape ?? defaultWorldModelShape;
   let dtype = options.dtype ?? 'float16';
   const maxSeconds = options.maxSeconds ?? 0;
+  const checkpointEvery = options.checkpointEvery ?? 250;
   checkWhole('steps', options.steps, 1);
+  checkWhole('the checkpoint interval', checkpointEvery, 0);
   checkWhole('the batch size', batchSize, 1);
   checkWhole('the seed', seed, 0);
   if (!(peakLearningRate > 0 && Number.isFinite(peakLearningRate))) throw new InvalidInputError(`pretrain: the learning rate must be a positive number, got ${peakLearningRate}`);
@@ -150,13 +244,38 @@ export async function runPretraining(options: PretrainOptions): Promise<Pretrain
       note(`tokenizer: ${tokenizer.vocabularySize} tokens; model: ${(parameters / 1e6).toFixed(2)}M parameters, hidden ${shape.hiddenSize} x ${shape.layers} layers, ${dtype}` +
         (options.fromDirectory === undefined ? '' : ` (continued from ${resolve(options.fromDirectory)})`));
 
-      const model = await loadModel(initial, { device: options.device, tokenizer });
-      const losses: { step: number; loss: number; solverLoss: number }[] = [];
-      let tokens = 0;
+      // Resumed: the checkpoint's weights with their AdamW state; otherwise the folder just written.
+      const model = await loadModel(resumed ? options.fromDirectory! : initial, { device: options.device, tokenizer });
+      // A checkpoint holds float32 weights; the finished folder is written in the run's dtype all the same.
+      if (resumed) for (const parameter of model.parameters.all) parameter.storage = dtype === 'float16' ? 'F16' : 'F32';
+      const losses: { step: number; loss: number; solverLoss: number }[] = resumed ? [...resumed.losses] : [];
+      let tokens = resumed?.tokens ?? 0;
       let trainingSeconds = 0;
+      const earlierSeconds = resumed?.trainingSeconds ?? 0;
+      const checkpointDirectory = pretrainCheckpointDirectory(target);
+      const settings: PretrainCheckpointState['settings'] = {
+        steps: options.steps, seed, batchSize, learningRate: peakLearningRate, warmupSteps, weightDecay: options.weightDecay ?? 0.01,
+        maxSeconds, shape, dtype, ...(given.fromDirectory !== undefined && !resumed ? { fromDirectory: resolve(given.fromDirectory) } : {}),
+        ...(resumed?.settings.fromDirectory !== undefined ? { fromDirectory: resumed.settings.fromDirectory } : {}),
+      };
+      /** Weights and AdamW state after `done` steps, and what the run needs to go on, written atomically. */
+      const saveCheckpoint = async (done: number, seconds: number) => {
+        const staging = `${checkpointDirectory}.tmp-${process.pid}`;
+        rmSync(staging, { recursive: true, force: true });
+        await model.save(join(staging, 'model'), { exact: true });
+        const state: PretrainCheckpointState = { version: 1, step: done, trainingSeconds: seconds, tokens, losses, settings };
+        writeFileSync(join(staging, 'state.json'), `${JSON.stringify(state)}\n`);
+        const old = `${checkpointDirectory}.old-${process.pid}`;
+        if (existsSync(checkpointDirectory)) renameSync(checkpointDirectory, old);
+        renameSync(staging, checkpointDirectory);
+        rmSync(old, { recursive: true, force: true });
+      };
       try {
         const batches = pretrainingBatches(tokenizer, { seed, batchSize });
-        const start = performance.now();
+        // The data stream replayed to the checkpoint's step (generating is cheap beside training).
+        for (let skipped = 0; skipped < (resumed?.step ?? 0); skipped++) batches.next();
+        if (resumed) note(`resuming from ${checkpointDirectory} after step ${resumed.step}`);
+        const start = performance.now() - earlierSeconds * 1000;
         let lastReport = start;
         let reportLoss = 0;
         let reportTokens = 0;
@@ -164,7 +283,8 @@ export async function runPretraining(options: PretrainOptions): Promise<Pretrain
         let reportSolverLoss = 0;
         let reportSolverTokens = 0;
         const progressSeconds = options.progressSeconds ?? 5;
-        let step = 0;
+        let step = resumed?.step ?? 0;
+        let stopped = false;
         for (; step < options.steps; step++) {
           const elapsed = (performance.now() - start) / 1000;
           if (maxSeconds > 0 && elapsed >= maxSeconds) break;
@@ -208,7 +328,18 @@ export async function runPretraining(options: PretrainOptions): Promise<Pretrain
             reportSolverLoss = 0;
             reportSolverTokens = 0;
           }
+          const done = step + 1;
+          if (options.stopRequested?.()) {
+            await saveCheckpoint(done, (performance.now() - start) / 1000);
+            note(`stopped after step ${done}; checkpoint ${checkpointDirectory}; continue with --resume`);
+            stopped = true;
+            break;
+          }
+          if (checkpointEvery > 0 && done % checkpointEvery === 0 && done < options.steps) {
+            await saveCheckpoint(done, (performance.now() - start) / 1000);
+          }
         }
+        if (stopped) return undefined;
         trainingSeconds = (performance.now() - start) / 1000;
         const stepsDone = step;
         // A frozen copy holds the weights without the optimizer's moments, which a shipped model does not need.
@@ -231,7 +362,8 @@ export async function runPretraining(options: PretrainOptions): Promise<Pretrain
           losses, device: options.device.info.description,
           settings: { seed, learningRate: peakLearningRate, warmupSteps, weightDecay: options.weightDecay ?? 0.01, maxSeconds, plannedSteps: options.steps },
         };
-        if (options.fromDirectory !== undefined) report.continuedFrom = previousRun(resolve(options.fromDirectory));
+        const continuedFrom = resumed ? resumed.settings.fromDirectory : given.fromDirectory;
+        if (continuedFrom !== undefined) report.continuedFrom = previousRun(resolve(continuedFrom));
         model.dispose();
         if (options.evaluate ?? true) {
           // Measured on the folder as saved (weights rounded to its storage dtype), which is what a run loads.
@@ -255,6 +387,7 @@ export async function runPretraining(options: PretrainOptions): Promise<Pretrain
         if (hadPrevious) renameSync(target, previous);
         renameSync(staged, target);
         if (hadPrevious) rmSync(previous, { recursive: true, force: true });
+        rmSync(checkpointDirectory, { recursive: true, force: true });
         return report;
       } finally {
         model.dispose();

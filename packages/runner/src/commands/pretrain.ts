@@ -1,7 +1,7 @@
 // `lsp pretrain`: produces the built-in world's small model (tokenizer, weights, pretrain.json) with progress on
 // the terminal. The logic is @lsp/pretrain's runPretraining; this file parses flags and prints.
 import { ConfigError } from '@lsp/core';
-import { formatDuration, runPretraining, type PretrainProgress, type PretrainReport } from '@lsp/pretrain';
+import { formatDuration, readPretrainSettings, runPretraining, type PretrainProgress, type PretrainReport } from '@lsp/pretrain';
 import { builtinModelDirectory } from '@lsp/world';
 import type { Command } from 'commander';
 import { parseInteger, parseNumber } from './shared-options';
@@ -23,6 +23,9 @@ interface PretrainFlags {
   dtype: string;
   evaluate: boolean;
   from?: string;
+  resume?: boolean;
+  checkpointEvery: number;
+  settings?: string;
 }
 
 function printProgress(progress: PretrainProgress): void {
@@ -70,6 +73,9 @@ export function registerPretrainCommand(program: Command): void {
     .option('--dtype <type>', 'storage of the saved weights: f16 or f32 (training is f32 either way)', 'f16')
     .option('--from <dir>', 'continue training this model folder (its tokenizer and weights) instead of starting afresh')
     .option('--no-evaluate', 'skip the held-out evaluation and Challenger samples')
+    .option('--checkpoint-every <n>', 'save a checkpoint (weights, AdamW state, losses) to <out>.checkpoint every N steps; 0 never', parseInteger('--checkpoint-every'), 250)
+    .option('--resume', 'continue from <out>.checkpoint where the run stopped (its recorded settings win)')
+    .option('--settings <pretrain.json>', 'rerun with the settings a finished folder recorded (seed, steps, batch, learning rate, shape, vocabulary, dtype)')
     .action(async (_flags: unknown, command: Command) => {
       // --out, --seed and --backend are also the root's (for `lsp run`): read them merged with the root's.
       const flags = command.optsWithGlobals() as PretrainFlags;
@@ -79,7 +85,17 @@ export function registerPretrainCommand(program: Command): void {
       if (!['wasm', 'auto', 'oracle', 'webgpu'].includes(backend)) {
         throw new ConfigError(`--backend must be wasm, auto, webgpu or oracle, got "${backend}"`);
       }
+      const recorded = flags.settings !== undefined ? readPretrainSettings(flags.settings) : {};
       const device = await openModelDevice(backend);
+      // Ctrl-C once: save a checkpoint after the step in progress and stop; twice: quit at once.
+      let stopRequested = false;
+      const onSignal = () => {
+        if (stopRequested) process.exit(130);
+        stopRequested = true;
+        process.stderr.write('pretrain: stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)\n');
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       try {
         const out = flags.out ?? builtinModelDirectory();
         const report = await runPretraining({
@@ -95,11 +111,18 @@ export function registerPretrainCommand(program: Command): void {
           dtype: flags.dtype === 'f16' ? 'float16' : 'float32',
           evaluate: flags.evaluate,
           ...(flags.from !== undefined ? { fromDirectory: flags.from } : {}),
+          ...recorded,
+          checkpointEvery: flags.checkpointEvery,
+          ...(flags.resume ? { resume: true } : {}),
+          stopRequested: () => stopRequested,
           onProgress: printProgress,
           onNote: (note) => process.stderr.write(`${note}\n`),
         });
-        printReport(report);
+        if (report) printReport(report);
+        else process.exitCode = 130;
       } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
         device.dispose();
       }
     });
