@@ -55,7 +55,9 @@ describe('humaneval', () => {
   let benchmark: CodeBenchmarkV1;
   let items: BenchmarkItem[];
   beforeAll(async () => {
-    benchmark = createHumanEvalBenchmark({ data: fixture('humaneval-sample.jsonl'), allowCodeExecution: true, timeLimitSeconds: 1 });
+    // A limit far above what any of these programs needs, so a loaded machine cannot fail a passing one; the
+    // time-limit test below has its own 1-second benchmark.
+    benchmark = createHumanEvalBenchmark({ data: fixture('humaneval-sample.jsonl'), allowCodeExecution: true, timeLimitSeconds: 60 });
     items = await benchmark.loadItems();
   });
   const runningTotal = () => items[0]!;
@@ -88,17 +90,18 @@ describe('humaneval', () => {
   });
 
   test('a looping completion is stopped at the time limit', async () => {
-    const result = await benchmark.execute(runningTotal(), '    while True:\n        pass\n');
+    const limited = createHumanEvalBenchmark({ data: fixture('humaneval-sample.jsonl'), allowCodeExecution: true, timeLimitSeconds: 1 });
+    const result = await limited.execute(runningTotal(), '    while True:\n        pass\n');
     expect(result.status).toBe('timeout');
     expect(result.seconds).toBeGreaterThanOrEqual(0.9);
-    expect(result.seconds).toBeLessThan(5);
-    expect(await benchmark.scoreItem(runningTotal(), '    import time\n    time.sleep(30)\n')).toBe(0);
+    // Stopped, not run to the end: well under the 30 s the sleeping one below would take.
+    expect(result.seconds).toBeLessThan(20);
+    expect(await limited.scoreItem(runningTotal(), '    import time\n    time.sleep(30)\n')).toBe(0);
   });
 
   test('a memory-hungry completion hits the memory limit (default 1 GiB) and fails', async () => {
     const huge = await benchmark.execute(runningTotal(), '    cells = [0] * (2 * 10**9)\n    return cells\n');
     expect(huge.status).toBe('memory');
-    expect(huge.seconds).toBeLessThan(5);
     // Growing a piece at a time meets the limit too (128 MiB here, to keep the test fast).
     const small = createHumanEvalBenchmark({ data: fixture('humaneval-sample.jsonl'), allowCodeExecution: true, memoryLimitMiB: 128 });
     const growing = await small.execute(runningTotal(), '    pieces = []\n    while True:\n        pieces.append(bytearray(b"x" * 2**20))\n');
@@ -182,7 +185,7 @@ describe('mbpp', () => {
   let benchmark: CodeBenchmarkV1;
   let items: BenchmarkItem[];
   beforeAll(async () => {
-    benchmark = createMbppBenchmark({ data: fixture('mbpp-sample.jsonl'), allowCodeExecution: true, timeLimitSeconds: 1 });
+    benchmark = createMbppBenchmark({ data: fixture('mbpp-sample.jsonl'), allowCodeExecution: true, timeLimitSeconds: 60 });
     items = await benchmark.loadItems();
   });
 
@@ -204,7 +207,8 @@ describe('mbpp', () => {
     expect(await benchmark.scoreItem(items[0]!, '[BEGIN]\ndef max_of_three(a, b, c):\n  return sorted([a, b, c])[-1]\n[DONE]')).toBe(1);
     const failing = await benchmark.execute(items[0]!, 'def max_of_three(a, b, c):\n  return a');
     expect(failing.status).toBe('failed');
-    const looping = await benchmark.execute(items[0]!, 'def max_of_three(a, b, c):\n  while True:\n    a += 1');
+    const limited = createMbppBenchmark({ data: fixture('mbpp-sample.jsonl'), allowCodeExecution: true, timeLimitSeconds: 1 });
+    const looping = await limited.execute(items[0]!, 'def max_of_three(a, b, c):\n  while True:\n    a += 1');
     expect(looping.status).toBe('timeout');
     const hungry = await benchmark.execute(items[0]!, 'def max_of_three(a, b, c):\n  return max([a, b, c] * 10**9)');
     expect(hungry.status).toBe('memory');
