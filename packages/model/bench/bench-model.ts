@@ -112,15 +112,16 @@ async function measureWasm() {
 
 /** The same model in plain PyTorch (torch_reference.py) on the benchmark settings, or on `overrides` of them. */
 export async function measureTorch(
-  overrides: Partial<typeof settings> & { tied?: boolean } = {},
+  overrides: Partial<typeof settings> & { tied?: boolean; device?: 'cpu' | 'cuda' } = {},
 ): Promise<{ torch: string; training: number; generation: number; trainingPeakMiB: number; startMiB: number } | string> {
   const run = { ...settings, ...overrides };
+  const probeCode = run.device === 'cuda' ? 'import torch; assert torch.cuda.is_available()' : 'import torch';
   // The references' environment (scripts/setup.sh --with-references: a recent torch from pip) before Debian's torch.
   const venv = join(import.meta.dir, '../../../.venv-references/bin/python');
   const candidates = [process.env.LSP_TORCH_PYTHON, venv, '/usr/bin/python3', 'python3'].filter((c): c is string => !!c);
   for (const python of candidates) {
     if (python.includes('/') && !existsSync(python)) continue;
-    const probe = Bun.spawnSync([python, '-c', 'import torch'], { stderr: 'ignore' });
+    const probe = Bun.spawnSync([python, '-c', probeCode], { stderr: 'ignore' });
     if (probe.exitCode !== 0) continue;
     const child = Bun.spawn([python, join(import.meta.dir, 'torch_reference.py'), JSON.stringify(run)], {
       env: { ...process.env, OMP_WAIT_POLICY: 'passive', OMP_NUM_THREADS: String(run.threads) },
@@ -134,7 +135,9 @@ export async function measureTorch(
       trainingPeakMiB: result.training_peak_mib, startMiB: result.start_peak_mib,
     };
   }
-  return 'no python3 with torch (scripts/setup.sh --with-references, or LSP_TORCH_PYTHON=/path/to/python)';
+  return run.device === 'cuda'
+    ? 'no python3 with a CUDA PyTorch (LSP_TORCH_PYTHON=/path/to/python)'
+    : 'no python3 with torch (scripts/setup.sh --with-references, or LSP_TORCH_PYTHON=/path/to/python)';
 }
 
 /** Measures both sides and prints the figures; `bench:cpu` may import and call this for its parts (b) and (c). */

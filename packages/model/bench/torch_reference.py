@@ -17,6 +17,16 @@ D = C // H
 B, T = settings['batch'], settings['sequence']
 streams, prompt_length, new_tokens = settings['streams'], settings['prompt'], settings['new_tokens']
 budget = settings['seconds']
+# 'cpu' (bench:cpu) or 'cuda' (bench:webgpu's reference on a GPU, float32 with TF32 off).
+device = torch.device(settings.get('device', 'cpu'))
+if device.type == 'cuda':
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+
+
+def synchronize():
+    if device.type == 'cuda':
+        torch.cuda.synchronize()
 
 
 def rms_norm(x, weight, eps=1e-6):
@@ -76,7 +86,7 @@ class Model(torch.nn.Module):
         inverse = 1.0 / (10000 ** (torch.arange(0, D, 2).float() / D))
         angles = torch.outer(torch.arange(1024).float(), inverse)
         emb = torch.cat((angles, angles), dim=-1)
-        self.cos, self.sin = emb.cos(), emb.sin()
+        self.cos, self.sin = emb.cos().to(device), emb.sin().to(device)
 
     def forward(self, ids, caches=None, offset=0):
         t = ids.shape[1]
@@ -89,12 +99,12 @@ class Model(torch.nn.Module):
 
 # Peak resident memory (KiB on Linux) of the process: at the start, and after the training steps.
 start_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-model = Model()
+model = Model().to(device)
 if settings.get('tied'):
     # Tied embeddings (the world model): the output head is the embedding matrix.
     model.head.weight = model.embed.weight
 optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
-ids = torch.randint(0, V, (B, T))
+ids = torch.randint(0, V, (B, T), device=device)
 
 
 def train_step():
@@ -107,9 +117,11 @@ def train_step():
 
 def timed(step, minimum_steps):
     step()
+    synchronize()
     start, steps = time.perf_counter(), 0
     while steps < minimum_steps or time.perf_counter() - start < budget:
         step()
+        synchronize()
         steps += 1
     return steps, time.perf_counter() - start
 
@@ -120,9 +132,9 @@ training_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 @torch.no_grad()
 def generate():
-    prompts = torch.randint(0, V, (streams, prompt_length))
+    prompts = torch.randint(0, V, (streams, prompt_length), device=device)
     capacity = prompt_length + new_tokens
-    caches = [(torch.zeros(streams, K, capacity, D), torch.zeros(streams, K, capacity, D)) for _ in range(L)]
+    caches = [(torch.zeros(streams, K, capacity, D, device=device), torch.zeros(streams, K, capacity, D, device=device)) for _ in range(L)]
     logits = model(prompts, caches, 0)
     token = logits[:, -1].argmax(-1, keepdim=True)
     for step in range(1, new_tokens):
