@@ -24,6 +24,8 @@ test('availability, the adapter report and a device agree', async () => {
   const adapters = report.adapters as { description: string; cpuEmulation: boolean }[];
   expect(adapters.length).toBeGreaterThan(0);
   const chosen = adapters[report.chosen as number]!;
+  // A CPU emulation (lavapipe here) is available but marked, so that `auto` passes it over.
+  expect(availability.cpuEmulation ?? false).toBe(chosen.cpuEmulation);
   const device = await backend.createDevice();
   try {
     expect(device.info.kind).toBe('gpu');
