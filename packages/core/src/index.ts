@@ -3,6 +3,7 @@ export * from './errors';
 export type * from './backend/v1/device';
 export type * from './backend/v1/backend';
 export { chooseAvailableBackend, explainAutoChoice } from './backend/v1/choose-backend';
+export { bfloat16ToNumber, float16ToNumber, widenHalfPrecision } from './backend/v1/half-precision';
 export type { ChooseBackendOptions } from './backend/v1/choose-backend';
 export type * from './tokenizer/v1/tokenizer';
 export type * from './model/v1/policy';

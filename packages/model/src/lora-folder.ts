@@ -3,13 +3,13 @@
 // PEFT would act on checked, so an adapter is either computed as PEFT computes it or refused in one line.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { InvalidInputError, type DeviceV1 } from '@lsp/core';
+import { InvalidInputError, widenHalfPrecision, type DeviceV1 } from '@lsp/core';
 import {
   adaptedWeights, allLoraTargets, assembleLoraState, checkLoraSettings, loraModule, loraTargets, loraTensorName,
   type LoraSettings, type LoraState, type LoraTarget,
 } from './lora';
 import type { ModelConfig } from './model-config';
-import { halfToNumber, readJson, restoreOptimizerState, writeFolderAtomically, writeOptimizerState } from './model-folder';
+import { readJson, restoreOptimizerState, writeFolderAtomically, writeOptimizerState } from './model-folder';
 import type { LlamaModel } from './policy-model';
 import { readSafetensorsHeader, readTensorData, writeSafetensors, type TensorToWrite } from './safetensors';
 
@@ -195,10 +195,7 @@ export function readLoraState(model: LlamaModel, directory: string): LoraState {
     const entry = entryOf(name)!;
     const data = readTensorData(entry);
     if (data.dtype === 'F32') return { shape: entry.shape, data: data.data };
-    const values = new Float32Array(data.data.length);
-    if (data.dtype === 'BF16') new Uint32Array(values.buffer).set(Uint32Array.from(data.data, (bits) => bits << 16));
-    else for (let i = 0; i < values.length; i++) values[i] = halfToNumber(data.data[i]!);
-    return { shape: entry.shape, data: values };
+    return { shape: entry.shape, data: widenHalfPrecision(data.data, data.dtype === 'BF16' ? 'bf16' : 'f16') };
   });
 }
 

@@ -2,7 +2,7 @@
 // and saving back in the same layout, written under a temporary name and renamed into place.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { InvalidInputError, type DeviceV1, type DType, type ModelLoaderV1, type SaveOptions, type TokenizerV1 } from '@lsp/core';
+import { InvalidInputError, widenHalfPrecision, type DeviceV1, type DType, type ModelLoaderV1, type SaveOptions, type TokenizerV1 } from '@lsp/core';
 import { assembleParameters, type Parameter } from './llama';
 import { expectedTensors, isIgnorableTensor, parseModelConfig, type ModelConfig } from './model-config';
 import { LlamaModel } from './policy-model';
@@ -49,29 +49,12 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((value, index) => value === b[index]);
 }
 
-export function uploadTensor(device: DeviceV1, data: TensorData, shape: number[]) {
+function uploadTensor(device: DeviceV1, data: TensorData, shape: number[]) {
   if (data.dtype === 'F32') return device.upload(data.data, shape);
   const dtype: DType = data.dtype === 'F16' ? 'f16' : 'bf16';
   if (device.info.storageTypes.includes(dtype)) return device.upload(data.data, shape, dtype);
   // A device without half-precision uploads gets the values widened here.
-  const widened = new Float32Array(data.data.length);
-  const bits = new Uint32Array(widened.buffer);
-  if (dtype === 'bf16') {
-    for (let i = 0; i < data.data.length; i++) bits[i] = data.data[i]! << 16;
-  } else {
-    for (let i = 0; i < data.data.length; i++) widened[i] = halfToNumber(data.data[i]!);
-  }
-  return device.upload(widened, shape);
-}
-
-/** The number an f16 bit pattern stands for. */
-export function halfToNumber(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  if (exponent === 31) return fraction ? Number.NaN : sign * Number.POSITIVE_INFINITY;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+  return device.upload(widenHalfPrecision(data.data, dtype), shape);
 }
 
 export interface LoadModelOptions {

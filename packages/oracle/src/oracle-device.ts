@@ -3,6 +3,7 @@
 //
 // Legend as in @lsp/core's device.ts: N rows, B batch, T queries, S key capacity, H query heads, K key/value
 // heads, D head dimension, C channels, I intermediate, V vocabulary.
+import { bfloat16ToNumber, float16ToNumber } from '@lsp/core';
 import type {
   AdamWOptions, AttentionOptions, DeviceInfo, DeviceV1, DType, MatmulOptions, SamplingKernelOptions, Tensor,
 } from '@lsp/core';
@@ -31,24 +32,6 @@ function elementCount(shape: readonly number[]): number {
   }
   return count;
 }
-
-/** f16 bit pattern to number (exact). */
-export function float16ToNumber(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  if (exponent === 31) return fraction ? Number.NaN : sign * Number.POSITIVE_INFINITY;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
-}
-
-/** bf16 bit pattern to number (exact: the top half of an f32). */
-export function bfloat16ToNumber(bits: number): number {
-  scratchUint32[0] = (bits & 0xffff) << 16;
-  return scratchFloat32[0]!;
-}
-const scratchFloat32 = new Float32Array(1);
-const scratchUint32 = new Uint32Array(scratchFloat32.buffer);
 
 function perEntry(values: Int32Array | readonly number[] | undefined, batch: number, fallback: number): number[] {
   if (values === undefined) return new Array<number>(batch).fill(fallback);
@@ -693,3 +676,5 @@ function sampleRow(row: Float64Array, uniform: number, options: SamplingKernelOp
 export function createOracleDevice(): OracleDevice {
   return new OracleDevice();
 }
+
+export { bfloat16ToNumber, float16ToNumber };
