@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { InvalidInputError, type DeviceV1, type ScoredSequence } from '@lsp/core';
 import { createWasmDevice } from '@lsp/backend-wasm';
 import { createOracleDevice, createRandom, type OracleDevice } from '@lsp/oracle';
+import { checkDirectionalDerivative } from './finite-differences';
 import { TensorScope } from './llama';
 import { createLoraState, parseLoraTargets, type LoraSettings } from './lora';
 import { loadLoraAdapter, readAdapterConfig } from './lora-folder';
@@ -83,24 +84,9 @@ describe('LoRA gradients', () => {
       for (const parameter of model.parameters.all) expect(parameter.gradient).toBeUndefined();
       const trainable = model.trainableParameters();
       expect(trainable.length).toBe(2 * 7 * 2);
-      const epsilon = 1e-5;
       for (const parameter of trainable) {
-        const data = device.floats(parameter.tensor);
-        const gradient = device.floats(parameter.gradient!);
-        const direction = Float64Array.from(data, () => random() * 2 - 1);
-        let analytic = 0;
-        for (let i = 0; i < data.length; i++) analytic += gradient[i]! * direction[i]!;
-        const saved = data.slice();
-        for (let i = 0; i < data.length; i++) data[i] = saved[i]! + epsilon * direction[i]!;
         // The same masks as the training pass: step 0, pass 0.
-        const plus = weightedLogProb(model, device, weights, 0, 0);
-        for (let i = 0; i < data.length; i++) data[i] = saved[i]! - epsilon * direction[i]!;
-        const minus = weightedLogProb(model, device, weights, 0, 0);
-        data.set(saved);
-        const numeric = (plus - minus) / (2 * epsilon);
-        if (Math.abs(numeric - analytic) > 1e-7 + 1e-6 * Math.abs(numeric)) {
-          throw new Error(`${parameter.name}: analytic ${analytic}, numeric ${numeric}`);
-        }
+        const analytic = checkDirectionalDerivative(device, parameter, () => weightedLogProb(model, device, weights, 0, 0), random);
         expect(analytic).not.toBe(0);
       }
       model.dispose();

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NonFiniteError, type ScoredSequence } from '@lsp/core';
 import { createOracleDevice, createRandom, type OracleDevice } from '@lsp/oracle';
+import { checkDirectionalDerivative } from './finite-differences';
 import { TensorScope } from './llama';
 import { loadModel } from './model-folder';
 import { lengthGroups, type LlamaModel } from './policy-model';
@@ -65,24 +66,8 @@ describe('whole-model gradient', () => {
       });
       // The float32 weights above round; use exactly those values for the finite differences.
       const used = Float64Array.from(weights, Math.fround);
-      const epsilon = 1e-5;
       for (const parameter of instance.parameters.all) {
-        const data = device.floats(parameter.tensor);
-        const gradient = device.floats(parameter.gradient!);
-        const direction = Float64Array.from(data, () => random() * 2 - 1);
-        let analytic = 0;
-        for (let i = 0; i < data.length; i++) analytic += gradient[i]! * direction[i]!;
-        const saved = data.slice();
-        for (let i = 0; i < data.length; i++) data[i] = saved[i]! + epsilon * direction[i]!;
-        const plus = weightedLogProb(instance, device, used);
-        for (let i = 0; i < data.length; i++) data[i] = saved[i]! - epsilon * direction[i]!;
-        const minus = weightedLogProb(instance, device, used);
-        data.set(saved);
-        const numeric = (plus - minus) / (2 * epsilon);
-        const error = Math.abs(numeric - analytic);
-        if (error > 1e-7 + 1e-6 * Math.abs(numeric)) {
-          throw new Error(`${parameter.name}: analytic ${analytic}, numeric ${numeric}`);
-        }
+        const analytic = checkDirectionalDerivative(device, parameter, () => weightedLogProb(instance, device, used), random);
         expect(analytic).not.toBe(0);
       }
     });
