@@ -121,8 +121,9 @@ async function loadPolicyAndReference(
   config: LspConfig, device: DeviceV1, tokenizer: TokenizerV1, modelDirectory: string, checkpointDirectory: string | undefined,
 ): Promise<{ policy: LlamaModel; reference: LlamaModel }> {
   if (config.lora) {
-    // A LoRA checkpoint is an adapter folder over the run's base model.
-    const policy = await loadModel(modelDirectory, { device, tokenizer });
+    // A LoRA checkpoint is an adapter folder over the run's base model (the base of --model when that is itself an
+    // adapter folder: the run trains that adapter on, and the reference is the base without it, as TRL's is).
+    const policy = await loadModel(checkpointDirectory ? baseFolderOf(modelDirectory) : modelDirectory, { device, tokenizer });
     try {
       if (checkpointDirectory && isAdapterFolder(checkpointDirectory)) loadLoraAdapter(policy, checkpointDirectory, config.seed);
       else if (checkpointDirectory) throw new InvalidInputError(`${checkpointDirectory} holds full weights, not a LoRA adapter, but the run's config asks for LoRA`);
