@@ -373,3 +373,22 @@ test('generation stops at the end of the context with finish reason length, and 
   expect(result!.finishReason).toBe('length');
   expect(instance.generate([{ promptIds: new Array(12).fill(1) }], { maxNewTokens: 5 })).rejects.toThrow(/leaves no room to generate within the model's context of 12/);
 });
+
+test('a call larger than maxBatch runs in batches and draws exactly what one batch draws', async () => {
+  const { model: instance } = await model('batches', qwen3WithBias, 9);
+  const requests = Array.from({ length: 7 }, (_, index) => ({ promptIds: [1 + index, 3, 5, 7].slice(0, 1 + (index % 4)) }));
+  const tokens: [number, number][][] = [[], []];
+  const whole = await instance.generate(requests, { maxNewTokens: 6, temperature: 1, seed: 42 }, (index, id) => tokens[0]!.push([index, id]));
+  const batched = await instance.generate(requests, { maxNewTokens: 6, temperature: 1, seed: 42, maxBatch: 3 }, (index, id) => tokens[1]!.push([index, id]));
+  expect(batched).toEqual(whole);
+  // It did run in batches: requests 3-6 start only after 0-2 have finished, where one call interleaves them all.
+  const firstOf = (pairs: [number, number][], index: number) => pairs.findIndex(([at]) => at === index);
+  const lastOf = (pairs: [number, number][], index: number) => pairs.findLastIndex(([at]) => at === index);
+  expect(firstOf(tokens[1]!, 3)).toBeGreaterThan(lastOf(tokens[1]!, 0));
+  expect(firstOf(tokens[0]!, 3)).toBeLessThan(lastOf(tokens[0]!, 0));
+  // Every token reached the callback under its request's index in the whole call.
+  const byRequest = (pairs: [number, number][]) => requests.map((_, index) => pairs.filter(([at]) => at === index).map(([, id]) => id));
+  expect(byRequest(tokens[1]!)).toEqual(byRequest(tokens[0]!));
+  expect(byRequest(tokens[0]!)).toEqual(whole.map((result) => result.completionIds));
+});
+

@@ -65,6 +65,13 @@ export function lengthGroups(lengths: readonly number[], minimumTokens = 2048, r
 export interface GenerateOptions extends SamplingOptions {
   /** Recompute the whole sequence at every step instead of using the KV cache (a check of the cache). */
   useKvCache?: boolean;
+  /**
+   * Most requests generated at once (default 512): a larger call runs in consecutive batches of this many, each
+   * request drawing the numbers it draws in one call, so memory stays bounded by the batch, not the call.
+   */
+  maxBatch?: number;
+  /** Index of the first request within the whole call (set by the batching above; seeds each request's draws). */
+  streamOffset?: number;
 }
 
 export interface ModelSource {
@@ -482,7 +489,21 @@ export class LlamaModel implements PolicyModelV1 {
     const maxNewTokens = Math.min(Math.max(0, Math.floor(options.maxNewTokens)), contextLimit - promptLength);
     const sampling = { temperature: options.temperature ?? 1, topK: options.topK ?? 0, topP: options.topP ?? 1 };
     const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
-    const randoms = requests.map((_, index) => createRandom(seed * 7919 + index));
+    const maxBatch = Math.max(1, Math.floor(options.maxBatch ?? 512));
+    if (batch > maxBatch) {
+      // Consecutive batches with the whole call's token budget and each request's own stream of draws.
+      const results: GenerationResult[] = [];
+      for (let start = 0; start < batch; start += maxBatch) {
+        results.push(...await this.generate(
+          requests.slice(start, start + maxBatch),
+          { ...options, maxNewTokens, seed, maxBatch, streamOffset: (options.streamOffset ?? 0) + start },
+          onToken && ((index, id) => onToken(start + index, id)),
+        ));
+      }
+      return results;
+    }
+    const offset = options.streamOffset ?? 0;
+    const randoms = requests.map((_, index) => createRandom(seed * 7919 + offset + index));
     this.ensureContext(promptLength + maxNewTokens);
 
     const completions: number[][] = requests.map(() => []);
