@@ -259,6 +259,8 @@ export interface ModelContext {
   logitBudget?: number;
   /** Scoring splits a batch into passes of similar lengths of at least this many padded tokens; default 2048. */
   minimumPassTokens?: number;
+  /** Bytes of activations one scoring or training pass may keep; default 1 GiB (bounds the tokens of a pass). */
+  passBudgetBytes?: number;
   /** LoRA adapters on the projections (the base weights then stay frozen). */
   lora?: LoraState;
   /** Set during a training pass when LoRA dropout is on. */

@@ -343,6 +343,8 @@ test('lengthGroups puts similar lengths together, longest first, and small passe
   expect(lengthGroups([10, 100, 90, 12, 80, 11], 1)).toEqual([[1, 2, 4], [3, 5, 0]]);
   expect(lengthGroups([10, 100, 90, 12, 80, 11], 10_000)).toEqual([[1, 2, 4, 3, 5, 0]]);
   expect(lengthGroups([], 1)).toEqual([]);
+  // A pass never holds more than maximumTokens padded tokens: 10 sequences of 100 tokens, at most 300 a pass.
+  expect(lengthGroups(new Array<number>(10).fill(100), 10_000, 0.75, 300)).toEqual([[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]);
 });
 
 test('a batch split into passes of similar lengths gives the log-probabilities and gradients of one padded pass', async () => {
@@ -390,5 +392,22 @@ test('a call larger than maxBatch runs in batches and draws exactly what one bat
   const byRequest = (pairs: [number, number][]) => requests.map((_, index) => pairs.filter(([at]) => at === index).map(([, id]) => id));
   expect(byRequest(tokens[1]!)).toEqual(byRequest(tokens[0]!));
   expect(byRequest(tokens[0]!)).toEqual(whole.map((result) => result.completionIds));
+});
+
+test('a small activation budget splits scoring and training into more passes with the same results', async () => {
+  const { model: instance, device } = await model('pass-budget', qwen3WithBias, 10);
+  const whole = await instance.tokenLogProbs(batch);
+  const loss = (rows: readonly Float32Array[]) => rows.map((row) => Float32Array.from(row, (_, i) => (i % 2 ? 0.5 : -1)));
+  await instance.accumulateGradients(batch, loss);
+  const gradients = instance.parameters.all.map((p) => device.floats(p.gradient!).slice());
+  instance.discardGradients();
+  // Room for about 7 padded tokens a pass: every sequence gets a pass of its own.
+  const c = instance.config;
+  instance.context.passBudgetBytes = 7 * 4 * c.layers * (5 * c.hiddenSize + 3 * c.intermediateSize + 3 * c.heads * c.headDim + 3 * c.keyValueHeads * c.headDim);
+  expect(await instance.tokenLogProbs(batch)).toEqual(whole);
+  await instance.accumulateGradients(batch, loss);
+  instance.parameters.all.forEach((p, index) => {
+    device.floats(p.gradient!).forEach((g, i) => expect(Math.abs(g - gradients[index]![i]!)).toBeLessThan(1e-12 * (1 + Math.abs(g))));
+  });
 });
 

@@ -42,16 +42,18 @@ export interface ParameterSummary {
 /**
  * Splits sequences (by length) into passes of similar lengths, longest first, so a pass pads little: a sequence
  * joins the current pass if it is at least `ratio` of the pass's longest, or while the pass is under
- * `minimumTokens` padded tokens (small passes cost more than the padding they save). Returns indices.
+ * `minimumTokens` padded tokens (small passes cost more than the padding they save), and never past
+ * `maximumTokens` padded tokens (a pass's activations live at once). Returns indices.
  */
-export function lengthGroups(lengths: readonly number[], minimumTokens = 2048, ratio = 0.75): number[][] {
+export function lengthGroups(lengths: readonly number[], minimumTokens = 2048, ratio = 0.75, maximumTokens = Number.POSITIVE_INFINITY): number[][] {
   const order = lengths.map((_, index) => index).sort((a, b) => lengths[b]! - lengths[a]! || a - b);
   const groups: number[][] = [];
   let current: number[] = [];
   let longest = 0;
   for (const index of order) {
     const length = lengths[index]!;
-    if (current.length > 0 && length < ratio * longest && longest * current.length >= minimumTokens) {
+    const full = longest * (current.length + 1) > maximumTokens;
+    if (current.length > 0 && (full || (length < ratio * longest && longest * current.length >= minimumTokens))) {
       groups.push(current);
       current = [];
     }
@@ -294,7 +296,7 @@ export class LlamaModel implements PolicyModelV1 {
     this.checkLive();
     const results: Float32Array[] = sequences.map(() => new Float32Array(0));
     try {
-      for (const group of lengthGroups(sequences.map((s) => s.promptIds.length + s.completionIds.length), this.context.minimumPassTokens)) {
+      for (const group of lengthGroups(sequences.map((s) => s.promptIds.length + s.completionIds.length), this.context.minimumPassTokens, 0.75, this.passTokenBudget())) {
         const scope = new TensorScope(this.device, this.pool);
         try {
           const members = group.map((index) => sequences[index]!);
@@ -310,6 +312,16 @@ export class LlamaModel implements PolicyModelV1 {
       this.pool.finishCall();
     }
     return results;
+  }
+
+  /**
+   * Padded tokens one scoring or training pass may hold: the activations every layer keeps (about
+   * 5C + 3I + 3HD + 3KD floats a token a layer) within `context.passBudgetBytes` (1 GiB unless set).
+   */
+  private passTokenBudget(): number {
+    const { hiddenSize: c, intermediateSize: i, heads: h, keyValueHeads: k, headDim: d, layers } = this.config;
+    const perToken = 4 * layers * (5 * c + 3 * i + 3 * h * d + 3 * k * d);
+    return Math.max(1, Math.floor((this.context.passBudgetBytes ?? 2 ** 30) / perToken));
   }
 
   private ensureGradients(): void {
@@ -331,7 +343,7 @@ export class LlamaModel implements PolicyModelV1 {
     try {
       // Sequences of similar length share a pass (less padding); every pass's activations stay until backward,
       // since the loss may couple sequences.
-      const passes = lengthGroups(sequences.map((s) => s.promptIds.length + s.completionIds.length), this.context.minimumPassTokens).flatMap((group) => {
+      const passes = lengthGroups(sequences.map((s) => s.promptIds.length + s.completionIds.length), this.context.minimumPassTokens, 0.75, this.passTokenBudget()).flatMap((group) => {
         const forward = this.forwardScored(scope, group.map((index) => sequences[index]!));
         return forward ? [{ group, forward }] : [];
       });
