@@ -1,7 +1,7 @@
 // The oracle's backward passes against central finite differences in float64, and its forward kernels against
 // direct definitions (matmul, rope, sampling, AdamW's first step).
 import { describe, expect, test } from 'bun:test';
-import type { Tensor } from '@lsp/core';
+import type { DeviceV1, Tensor } from '@lsp/core';
 import { createOracleDevice, float16ToNumber, bfloat16ToNumber, type OracleDevice } from './oracle-device';
 import { compareWithOracle, createRandom, kernelCases } from './oracle-compare';
 
@@ -321,4 +321,19 @@ test('compareWithOracle reports a device that is wrong', async () => {
   const comparison = await compareWithOracle(broken, swiglu);
   expect(comparison.passed).toBe(false);
   expect(comparison.summary).toContain('out: 1 mismatches');
+});
+
+test('a case for an optional method is skipped on a device without it, and checked on one with it', async () => {
+  const multiply = kernelCases(3).find((c) => c.requires === 'multiply')!;
+  const oracle = createOracleDevice();
+  // A v1 device written before multiply existed: every method but that one.
+  const without: DeviceV1 = Object.assign(Object.create(oracle) as DeviceV1, { multiply: undefined });
+  const skipped = await compareWithOracle(without, multiply);
+  expect(skipped.skipped).toBe('the device has no multiply');
+  expect(skipped.outputs).toEqual([]);
+  const wrong = createOracleDevice();
+  wrong.multiply = (a, _b, out) => wrong.scale(a, 2, out);
+  const checked = await compareWithOracle(wrong, multiply);
+  expect(checked.skipped).toBeUndefined();
+  expect(checked.passed).toBe(false);
 });

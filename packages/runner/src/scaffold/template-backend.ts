@@ -48,6 +48,7 @@ export class ${pascal}Device implements DeviceV1 {
 
   // --- the other kernels (the reference's) --------------------------------------------------------------
   add(a: Tensor, b: Tensor, out: Tensor): void { this.reference.add(a, b, out); }
+  multiply(a: Tensor, b: Tensor, out: Tensor): void { this.reference.multiply(a, b, out); }
   scale(x: Tensor, factor: number, out: Tensor): void { this.reference.scale(x, factor, out); }
   fill(x: Tensor, value: number): void { this.reference.fill(x, value); }
   sumRows(x: Tensor, out: Tensor): void { this.reference.sumRows(x, out); }
