@@ -77,6 +77,28 @@ describe.skipIf(!opened.device)('the model on WebGPU', () => {
     });
   }
 
+  test('qwen2-f16-v4 (tied embeddings) on a device binding at most 4 KiB: the embedding, the tied head and the logits in windows', async () => {
+    // The 80 x 32 embedding (10 KiB) is both the table and the transposed B of the head: both bound in windows of
+    // at most 1024 elements, as are each sequence's logits and MLP activations; one sequence at a time keeps the
+    // attention and norms (which bind whole tensors) within the limit.
+    const reference: Reference = JSON.parse(readFileSync(join(fixtures, 'qwen2-f16-v4', 'reference.json'), 'utf8'));
+    const sequences = reference.sequences.map((s) => ({ promptIds: s.prompt_ids, completionIds: s.completion_ids }));
+    const small = await createWebgpuDevice({ maxStorageBindingBytes: 4096 });
+    const onSmall = await loadModel(join(fixtures, 'qwen2-f16-v4'), { device: small });
+    const onGpu = await loadModel(join(fixtures, 'qwen2-f16-v4'), { device: gpu });
+    try {
+      for (const sequence of sequences) {
+        const windowed = await onSmall.tokenLogProbs([sequence]);
+        expect(maxDifference(windowed, await onGpu.tokenLogProbs([sequence]))).toBeLessThan(1e-5);
+        expect(maxDifference(windowed, [reference.logprobs_float64[sequences.indexOf(sequence)]!])).toBeLessThan(1e-5);
+      }
+    } finally {
+      onSmall.dispose();
+      onGpu.dispose();
+      small.dispose();
+    }
+  }, 120_000);
+
   test('one training step (forward, backward, clipping, AdamW) gives the CPU backend\'s weights', async () => {
     const batch: ScoredSequence[] = [
       { promptIds: [1, 5, 9, 2], completionIds: [17, 3, 44, 8, 0] },
@@ -120,6 +142,15 @@ describe.skipIf(!opened.device)('the model on WebGPU', () => {
     const [webgpu, wasm] = [await score('webgpu'), await score('wasm')];
     expect(webgpu).toHaveLength(2);
     expect(maxDifference(webgpu, wasm)).toBeLessThan(1e-5);
+    // An adapter that is not there: one line naming it and what to do, no stack trace.
+    const child = Bun.spawn([process.execPath, bin, 'score', '--model', join(fixtures, 'mistral-f32'), '--input', input, '--backend', 'webgpu'], {
+      stdout: 'pipe', stderr: 'pipe', env: { ...process.env, LSP_WEBGPU_ADAPTER: 'no such gpu' },
+    });
+    const [stderr, code] = await Promise.all([new Response(child.stderr).text(), child.exited]);
+    expect(code).toBe(1);
+    const lines = stderr.split('\n').filter((line) => line.startsWith('lsp: '));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toStartWith("lsp: backend webgpu is not available: webgpu device: no adapter matching 'no such gpu' (adapters: 0: ");
   });
 
   test('a 2-iteration self-play run on WebGPU, stopped and resumed, matches one run straight through', async () => {

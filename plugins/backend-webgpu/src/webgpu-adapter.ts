@@ -1,6 +1,7 @@
 // Finding a WebGPU adapter through Dawn (npm `webgpu`): one shared `create()` instance kept referenced while any
 // device or probe uses it (Dawn dereferences freed memory if it is collected while in use) and dropped when the
 // last user releases it, so the process can exit.
+import { UnavailableError } from '@lsp/core';
 import { create } from 'webgpu';
 
 export interface AdapterSummary {
@@ -114,7 +115,7 @@ export function chooseAdapter(adapters: readonly GPUAdapter[], given?: string | 
   const fromEnvironment = process.env.LSP_WEBGPU_ADAPTER?.trim();
   const choice = given ?? (fromEnvironment ? fromEnvironment : undefined);
   if (adapters.length === 0) {
-    throw new Error('webgpu device: no WebGPU adapter found (install a Vulkan driver, or Mesa lavapipe for CPU emulation)');
+    throw new UnavailableError('webgpu device: no WebGPU adapter found', { hint: 'install a Vulkan driver (scripts/setup.sh installs Mesa lavapipe), or use --backend wasm' });
   }
   if (choice === undefined || choice === '') {
     return [...adapters].sort((x, y) => rank(x) - rank(y))[0]!;
@@ -122,12 +123,12 @@ export function chooseAdapter(adapters: readonly GPUAdapter[], given?: string | 
   const names = adapters.map((adapter, index) => `${index}: ${describeAdapter(adapter)}`).join('; ');
   if (typeof choice === 'number' || /^\d+$/.test(choice)) {
     const adapter = adapters[Number(choice)];
-    if (!adapter) throw new Error(`webgpu device: no adapter ${choice} (adapters: ${names})`);
+    if (!adapter) throw new UnavailableError(`webgpu device: no adapter ${choice} (adapters: ${names})`, { hint: 'set LSP_WEBGPU_ADAPTER to one of those indices or names' });
     return adapter;
   }
   const wanted = choice.toLowerCase();
   const adapter = adapters.find((candidate) => describeAdapter(candidate).toLowerCase().includes(wanted));
-  if (!adapter) throw new Error(`webgpu device: no adapter matching '${choice}' (adapters: ${names})`);
+  if (!adapter) throw new UnavailableError(`webgpu device: no adapter matching '${choice}' (adapters: ${names})`, { hint: 'set LSP_WEBGPU_ADAPTER to one of those indices or names' });
   return adapter;
 }
 

@@ -25,7 +25,16 @@ const device = created.device as WebgpuDevice;
 /** A second device that submits every 3 dispatches and splits any dispatch over 64 workgroups across x and y. */
 const chopped = available ? await createWebgpuDevice({ dispatchesPerSubmission: 3, maxWorkgroupsPerDimension: 64 }) : undefined;
 
+/**
+ * Devices binding at most 4 KiB and 16 KiB (1024 and 4096 f32): most tensors of the suite exceed them, so kernels
+ * bind windows of them, most at offsets that are not a multiple of the 256-byte alignment.
+ */
+const windowed = available ? await createWebgpuDevice({ maxStorageBindingBytes: 4096 }) : undefined;
+const windowedWider = available ? await createWebgpuDevice({ maxStorageBindingBytes: 16384 }) : undefined;
+
 afterAll(() => {
+  windowed?.dispose();
+  windowedWider?.dispose();
   chopped?.dispose();
   created.device?.dispose();
 });
@@ -239,6 +248,115 @@ function randomShapeCases(seed: number): KernelCase[] {
   return cases;
 }
 
+/**
+ * Cases for a device binding at most 1024 elements: a linear layer whose weight (B, transposed) and gradient span
+ * many windows, an embedding table with ids in every window and repeated ids, adamw and sumOfSquares over many
+ * windows, copies at unaligned offsets, and log-probs and sampling over logits of many windows.
+ */
+function windowedCases(seed: number): KernelCase[] {
+  const random = createRandom(seed);
+  const cases: KernelCase[] = [];
+  const [tokens, channels, vocabulary] = [7, 37, 300];
+  const x = randomFloats(random, tokens * channels);
+  const weight = randomFloats(random, vocabulary * channels);
+  const dlogits = randomFloats(random, tokens * vocabulary);
+  const start = randomFloats(random, vocabulary * channels);
+  cases.push({
+    name: 'linear layer: logits = x W^T, dW += dlogits^T x, dx = dlogits W, W of 300 x 37 over 12 windows',
+    run: async (on) => {
+      const input = on.upload(x, [tokens, channels]);
+      const w = on.upload(weight, [vocabulary, channels]);
+      const logits = on.allocate([tokens, vocabulary]);
+      on.matmul(input, w, logits, tokens, vocabulary, channels, { transposeB: true });
+      const gradient = on.upload(dlogits, [tokens, vocabulary]);
+      const dw = on.upload(start, [vocabulary, channels]);
+      on.matmul(gradient, input, dw, vocabulary, channels, tokens, { transposeA: true, accumulate: true, alpha: 0.5 });
+      const dx = on.allocate([tokens, channels]);
+      on.matmul(gradient, w, dx, tokens, channels, vocabulary);
+      return { logits: await floats(on, logits), dweight: await floats(on, dw), dx: await floats(on, dx) };
+    },
+  });
+  // Every window of 25 rows holds ids; 0, 150 and 299 repeat.
+  const ids = Int32Array.from([0, 299, 150, 150, 13, 299, 0, ...Array.from({ length: 24 }, (_, i) => 7 + i * 12), 150, 0]);
+  const dout = randomFloats(random, ids.length * channels);
+  cases.push({
+    name: 'embedding table of 300 x 37 over 12 windows, ids in every window, repeated',
+    run: async (on) => {
+      const table = on.upload(weight, [vocabulary, channels]);
+      const index = on.upload(ids, [ids.length]);
+      const out = on.allocate([ids.length, channels]);
+      on.embeddingForward(index, table, out);
+      const dtable = on.upload(start, [vocabulary, channels]);
+      on.embeddingBackward(index, on.upload(dout, [ids.length, channels]), dtable);
+      return { out: await floats(on, out), dtable: await floats(on, dtable) };
+    },
+  });
+  const count = 37 * 271;
+  const [param, grad, m] = [randomFloats(random, count), randomFloats(random, count), randomFloats(random, count, 0.1)];
+  const v = Float32Array.from(randomFloats(random, count, 0.01), Math.abs);
+  cases.push({
+    name: 'adamw and sumOfSquares over 10027 elements (11 windows), elementwise kernels and fill',
+    run: async (on) => {
+      const p = on.upload(param, [count]);
+      const g = on.upload(grad, [count]);
+      const sum = await on.sumOfSquares([p, on.upload(x, [x.length]), g]);
+      const first = on.upload(m, [count]);
+      const second = on.upload(v, [count]);
+      on.adamw(p, g, first, second, { learningRate: 3e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01, step: 3, gradientScale: 0.5 });
+      const mixed = on.allocate([count]);
+      on.add(p, g, mixed);
+      on.add(mixed, on.upload(x.subarray(0, channels), [channels]), mixed);
+      on.multiply?.(mixed, first, mixed);
+      on.scale(mixed, 1.5, mixed);
+      const swish = on.allocate([count]);
+      on.swigluForward(p, g, swish);
+      on.swigluBackward(g, p, first, swish, second);
+      const filled = on.allocate([count]);
+      on.fill(filled, 0.25);
+      return { sumOfSquares: Float32Array.of(sum), param: await floats(on, p), m: await floats(on, first), v: await floats(on, second), mixed: await floats(on, mixed), swish: await floats(on, swish), filled: await floats(on, filled) };
+    },
+  });
+  const source = randomFloats(random, 5000);
+  cases.push({
+    name: 'copy and copyRows of large tensors at unaligned offsets',
+    run: async (on) => {
+      const from = on.upload(source, [5000]);
+      const whole = on.allocate([6000]);
+      on.copy(from, whole, 17, 123, 4500);
+      const strided = on.allocate([2400]);
+      on.copyRows(from, strided, 7, 300, 13, 601, 5, 333);
+      const small = on.allocate([40]);
+      on.copyRows(from, small, 4, 10, 4001, 250, 0, 10);
+      const back = on.allocate([5000]);
+      on.copyRows(small, back, 4, 10, 0, 10, 1333, 1000);
+      return { whole: await floats(on, whole), strided: await floats(on, strided), small: await floats(on, small), back: await floats(on, back) };
+    },
+  });
+  const [rows, words] = [40, 211];
+  const logits = randomFloats(random, rows * words, 4);
+  const targets = Int32Array.from({ length: rows }, (_, n) => (n % 5 === 4 ? -1 : Math.floor(random() * words)));
+  const dlogprobs = randomFloats(random, rows);
+  const draws = Float32Array.from({ length: rows }, random);
+  cases.push({
+    name: 'token log-probs and sampling over logits of 40 x 211 (9 windows)',
+    run: async (on) => {
+      const l = on.upload(logits, [rows, words]);
+      const t = on.upload(targets, [rows]);
+      const logprobs = on.allocate([rows]);
+      const lse = on.allocate([rows]);
+      on.tokenLogProbsForward(l, t, logprobs, lse);
+      const d = on.allocate([rows, words]);
+      on.tokenLogProbsBackward(on.upload(dlogprobs, [rows]), l, t, lse, d);
+      const sampled = on.allocate([rows], 'i32');
+      on.sample(l, on.upload(draws, [rows]), sampled, { temperature: 0.9, topK: 50, topP: 0.9 });
+      const greedy = on.allocate([rows], 'i32');
+      on.sample(l, on.upload(draws, [rows]), greedy, { temperature: 0, topK: 0, topP: 1 });
+      return { logprobs: await floats(on, logprobs), logSumExp: await floats(on, lse), dlogits: await floats(on, d), sampled: (await on.read(sampled)) as Int32Array, greedy: (await on.read(greedy)) as Int32Array };
+    },
+  });
+  return cases;
+}
+
 const oracleCases = kernelCases(1);
 const randomCases = [...randomShapeCases(21), ...randomShapeCases(22)];
 
@@ -252,6 +370,30 @@ describe.skipIf(!available)('webgpu device against the oracle', () => {
       });
     }
   }
+  test('large tensors bound in windows: a linear layer, an embedding table, adamw, sumOfSquares, copies, log-probs, sampling', async () => {
+    for (const kernelCase of windowedCases(31)) {
+      const comparison = await compareWithOracle(windowed!, kernelCase, float32Tolerance);
+      expect(`${kernelCase.name}: ${comparison.summary}`).toBe(`${kernelCase.name}: `);
+    }
+  });
+  test('every case on devices binding at most 4 KiB and 16 KiB: equal to the oracle, or refused in one line by a kernel that does not split', async () => {
+    const refused: string[] = [];
+    for (const [on, cases] of [[windowed!, oracleCases], [windowedWider!, [...oracleCases, ...randomCases]]] as const) {
+      for (const kernelCase of cases) {
+        const comparison = await compareWithOracle(on, kernelCase, float32Tolerance).catch((error: unknown) => error);
+        if (!(comparison instanceof Error)) {
+          expect(`${kernelCase.name}: ${(comparison as { summary: string }).summary}`).toBe(`${kernelCase.name}: `);
+        } else {
+          const message = comparison.message;
+          // Attention binds whole tensors; a row of the row-wise kernels must fit one window.
+          expect(message).toMatch(/^webgpu device: (attention-(forward|backward) cannot bind a tensor of \d+ elements \(\d+ bytes\) whole|\w+ (x|logits): a row of \d+ elements \(\d+ bytes\) does not fit)/);
+          refused.push(`${on.info.limits.maxStorageBufferBindingSize}: ${kernelCase.name}`);
+        }
+      }
+    }
+    // Most cases run split; the refusals are the kernels above.
+    expect(refused.length).toBeLessThan(oracleCases.length / 2);
+  });
   test('standard cases with a submission every 3 dispatches and dispatches split across x and y', async () => {
     for (const kernelCase of oracleCases) {
       const comparison = await compareWithOracle(chopped!, kernelCase, float32Tolerance);
@@ -359,14 +501,18 @@ describe.skipIf(!available)('webgpu device memory and submission', () => {
     expect(device.pipelineCount()).toBe(count);
   });
 
-  test('a tensor over the largest storage binding is refused with one clear line', async () => {
+  test('a tensor over the largest buffer is refused with one clear line; one over the largest binding is bound in windows', async () => {
+    const largest = device.info.limits.maxBufferSize;
+    expect(() => device.allocate([Math.floor(largest / 4) + 1])).toThrow(/exceeds this adapter's largest buffer \(maxBufferSize \d+ bytes\)/);
     const small = await createWebgpuDevice({ maxStorageBindingBytes: 4096 });
     try {
-      expect(() => small.allocate([1025])).toThrow(/exceeds this adapter's largest storage binding \(4096 bytes\)/);
-      expect(() => small.upload(new Float32Array(2000), [2000])).toThrow(/largest storage binding/);
-      const fits = small.upload(new Float32Array(1024).fill(2), [1024]);
-      small.scale(fits, 3, fits);
-      expect(Array.from(await floats(small, fits)).every((value) => value === 6)).toBe(true);
+      const big = small.upload(new Float32Array(2000).fill(2), [2000]);
+      small.scale(big, 3, big);
+      expect(Array.from(await floats(small, big)).every((value) => value === 6)).toBe(true);
+      // A kernel that splits by rows refuses a row longer than one window, naming the kernel and the sizes.
+      const rstd = small.allocate([1]);
+      expect(() => small.rmsnormForward(big, big, small.allocate([2000]), rstd, 1e-5))
+        .toThrow(/^webgpu device: rmsnormForward x: a row of 2000 elements \(8000 bytes\) does not fit one storage binding \(4096 bytes, less up to 252 for the offset alignment\)$/);
     } finally {
       small.dispose();
     }
@@ -399,6 +545,12 @@ describe.skipIf(!available)('webgpu device memory and submission', () => {
     const out = device.allocate([2, 2]);
     device.embeddingForward(device.upload(Int32Array.from([2, 9]), [2]), table, out);
     expect(Array.from(await floats(device, out))).toEqual([5, 6, 0, 0]);
+    // The same with the table and the output in windows: the first table window writes the zero rows.
+    const rows = Float32Array.from({ length: 300 * 37 }, (_, i) => 1 + Math.floor(i / 37));
+    const big = windowed!.allocate([40, 37]);
+    windowed!.embeddingForward(windowed!.upload(Int32Array.from({ length: 40 }, (_, n) => (n % 3 === 0 ? [-1, 300, 1000][n % 9 / 3]! : n * 7)), [40]), windowed!.upload(rows, [300, 37]), big);
+    const values = await floats(windowed!, big);
+    for (let n = 0; n < 40; n++) expect(values[n * 37 + 36]).toBe(n % 3 === 0 ? 0 : 1 + n * 7);
   });
 
   test('shape mismatches and aliasing are refused before anything is recorded', () => {

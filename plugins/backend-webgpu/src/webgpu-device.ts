@@ -2,8 +2,10 @@
 // compute pass and submitted lazily (on read, synchronize, sumOfSquares, a write to a tensor the open pass uses,
 // or every `dispatchesPerSubmission` dispatches). Per-dispatch sizes travel in a uniform arena, so a new shape
 // never compiles a new pipeline. The WGSL of each operation lives in src/kernels/, one file per operation.
-import type {
-  AdamWOptions, AttentionOptions, DeviceInfo, DeviceV1, DType, MatmulOptions, SamplingKernelOptions, Tensor,
+import {
+  UnavailableError,
+  type AdamWOptions, type AttentionOptions, type DeviceInfo, type DeviceV1, type DType, type MatmulOptions,
+  type SamplingKernelOptions, type Tensor,
 } from '@lsp/core';
 import { adamw } from './kernels/adamw';
 import { add } from './kernels/add';
@@ -13,7 +15,7 @@ import { copyRows } from './kernels/copy-rows';
 import { embeddingBackward } from './kernels/embedding-backward';
 import { embeddingForward } from './kernels/embedding-forward';
 import { fill } from './kernels/fill';
-import type { KernelContext, KernelProgram, KernelTensor, Uniforms } from './kernels/kernel-context';
+import type { KernelBinding, KernelContext, KernelProgram, KernelTensor, Uniforms } from './kernels/kernel-context';
 import { matmul } from './kernels/matmul';
 import { multiply } from './kernels/multiply';
 import { rmsnormBackward } from './kernels/rmsnorm-backward';
@@ -118,7 +120,10 @@ export class WebgpuDevice implements DeviceV1, KernelContext {
   readonly name = 'webgpu';
   readonly info: WebgpuDeviceInfo;
   readonly maxWorkgroupsPerDimension: number;
+  readonly maxBindingElements: number;
+  readonly bindingAlignmentElements: number;
   private readonly maxBindingBytes: number;
+  private readonly bindingAlignment: number;
   private readonly dispatchesPerSubmission: number;
   private readonly poolBytes: number;
   private readonly uniformStride: number;
@@ -148,6 +153,11 @@ export class WebgpuDevice implements DeviceV1, KernelContext {
     const summary = summarize(adapter, adapterIndex);
     const limits = device.limits;
     this.maxBindingBytes = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize, options.maxStorageBindingBytes ?? Number.POSITIVE_INFINITY);
+    this.bindingAlignment = Math.max(4, limits.minStorageBufferOffsetAlignment);
+    this.bindingAlignmentElements = this.bindingAlignment / 4;
+    // A binding of at least two alignments, so that a window at any offset holds some elements.
+    this.maxBindingBytes = Math.max(this.maxBindingBytes, 2 * this.bindingAlignment);
+    this.maxBindingElements = Math.floor(this.maxBindingBytes / 4);
     this.maxWorkgroupsPerDimension = Math.min(limits.maxComputeWorkgroupsPerDimension, options.maxWorkgroupsPerDimension ?? Number.POSITIVE_INFINITY);
     this.dispatchesPerSubmission = options.dispatchesPerSubmission ?? 256;
     this.poolBytes = options.poolBytes ?? 512 * 1024 * 1024;
@@ -389,10 +399,33 @@ export class WebgpuDevice implements DeviceV1, KernelContext {
 
   // --- KernelContext --------------------------------------------------------------------------------------
 
-  dispatch(program: KernelProgram, tensors: readonly KernelTensor[], uniforms: Uniforms, workgroups: number | readonly [number, number, number]): void {
+  dispatch(program: KernelProgram, bindings: readonly KernelBinding[], uniforms: Uniforms, workgroups: number | readonly [number, number, number]): void {
     this.checkAlive();
-    const bound = tensors as readonly WebgpuTensor[];
-    if (bound.length !== program.bindings.length) throw new Error(`webgpu device: ${program.key} takes ${program.bindings.length} tensors, got ${bound.length}`);
+    if (bindings.length !== program.bindings.length) throw new Error(`webgpu device: ${program.key} takes ${program.bindings.length} tensors, got ${bindings.length}`);
+    const bound: WebgpuTensor[] = [];
+    const ranges: { offset: number; size: number }[] = [];
+    for (const binding of bindings) {
+      if ('tensor' in binding) {
+        const tensor = binding.tensor as WebgpuTensor;
+        const offset = binding.offset * 4;
+        const size = Math.max(4, binding.count * 4);
+        if (offset % this.bindingAlignment !== 0 || size > this.maxBindingBytes || offset + size > tensor.buffer.size || binding.count < 0) {
+          throw new Error(`webgpu device: ${program.key}: a window of ${binding.count} elements at element ${binding.offset} of a tensor of ${tensor.size} is not a valid binding`);
+        }
+        bound.push(tensor);
+        ranges.push({ offset, size });
+      } else {
+        const tensor = binding as WebgpuTensor;
+        if (tensor.byteLength > this.maxBindingBytes) {
+          throw new UnavailableError(
+            `webgpu device: ${program.key} cannot bind a tensor of ${tensor.size} elements (${tensor.byteLength} bytes) whole: ` +
+            `it exceeds this adapter's largest storage binding (${this.maxBindingBytes} bytes) and this kernel does not split it`,
+          );
+        }
+        bound.push(tensor);
+        ranges.push({ offset: 0, size: tensor.byteLength });
+      }
+    }
     for (let i = 0; i < bound.length; i++) {
       for (let j = i + 1; j < bound.length; j++) {
         if (bound[i]!.buffer === bound[j]!.buffer && (program.bindings[i] === 'w' || program.bindings[j] === 'w')) {
@@ -407,7 +440,7 @@ export class WebgpuDevice implements DeviceV1, KernelContext {
     if (!this.pass) this.pass = this.encoder!.beginComputePass();
     const slot = this.usedSlots++;
     this.arenaWords.set(uniforms.words, (slot * this.uniformStride) / 4);
-    const entries: GPUBindGroupEntry[] = bound.map((tensor, binding) => ({ binding, resource: { buffer: tensor.buffer, offset: 0, size: tensor.byteLength } }));
+    const entries: GPUBindGroupEntry[] = bound.map((tensor, binding) => ({ binding, resource: { buffer: tensor.buffer, ...ranges[binding]! } }));
     entries.push({ binding: bound.length, resource: { buffer: this.arena, offset: slot * this.uniformStride, size: uniforms.words.byteLength } });
     const group = this.device.createBindGroup({ layout: cached.layout, entries });
     this.pass.setPipeline(cached.pipeline);
@@ -528,13 +561,13 @@ export class WebgpuDevice implements DeviceV1, KernelContext {
     this.checkAlive();
     const size = this.elementCount(shape);
     const byteLength = Math.max(4, size * 4);
-    if (byteLength > this.maxBindingBytes) {
-      throw new Error(
-        `webgpu device: a tensor of ${size} elements (${byteLength} bytes) exceeds this adapter's largest storage binding ` +
-        `(${this.maxBindingBytes} bytes); split it into smaller tensors or use a GPU with a larger maxStorageBufferBindingSize`,
+    if (byteLength > this.info.limits.maxBufferSize) {
+      throw new UnavailableError(
+        `webgpu device: a tensor of ${size} elements (${byteLength} bytes) exceeds this adapter's largest buffer ` +
+        `(maxBufferSize ${this.info.limits.maxBufferSize} bytes); use smaller tensors or a GPU with a larger maxBufferSize`,
       );
     }
-    // The size class, but never past the largest buffer (byteLength itself fits: it is within the binding limit).
+    // The size class, but never past the largest buffer (byteLength itself fits).
     const bytes = Math.min(sizeClass(byteLength), Math.floor(this.info.limits.maxBufferSize / 4) * 4);
     const pooled = this.pool.get(bytes)?.pop();
     let buffer: GPUBuffer;
@@ -546,7 +579,9 @@ export class WebgpuDevice implements DeviceV1, KernelContext {
       try {
         buffer = this.device.createBuffer({ size: bytes, usage: usage.storage | usage.copySource | usage.copyDestination, mappedAtCreation: data !== undefined });
       } catch (error) {
-        throw new Error(`webgpu device: out of GPU memory allocating ${bytes} bytes (${(error as Error).message}); free tensors or use a smaller model`);
+        throw new UnavailableError(`webgpu device: out of GPU memory allocating ${bytes} bytes (${(error as Error).message})`, {
+          hint: 'use a smaller model or batch (or LoRA: --lora-rank), or --backend wasm',
+        });
       }
     }
     const tensor = new WebgpuTensor([...shape], dtype, size, buffer, byteLength, this);
@@ -588,7 +623,11 @@ export class WebgpuDevice implements DeviceV1, KernelContext {
   private throwErrors(): void {
     if (this.errors.length === 0) return;
     const message = this.errors.splice(0).join('; ');
-    throw new Error(`webgpu device: ${message}`);
+    // Out of memory, a lost device, a driver's refusal: the work since the last wait is gone, and a run stops here
+    // with its last checkpoint intact.
+    throw new UnavailableError(`webgpu device: ${message}`, {
+      hint: 'a run keeps its last checkpoint: continue it with --resume (with --backend wasm if the GPU is gone; a smaller batch if it ran out of memory)',
+    });
   }
 }
 
@@ -615,7 +654,9 @@ export async function createWebgpuDevice(options: WebgpuDeviceOptions = {}): Pro
     const adapters = await listAdapters(gpu);
     const adapter = chooseAdapter(adapters, options.adapter);
     if (adapter.limits.maxStorageBuffersPerShaderStage < neededStorageBuffers) {
-      throw new Error(`webgpu device: ${describeAdapter(adapter)} offers ${adapter.limits.maxStorageBuffersPerShaderStage} storage buffers per shader stage; the kernels need ${neededStorageBuffers}`);
+      throw new UnavailableError(`webgpu device: ${describeAdapter(adapter)} offers ${adapter.limits.maxStorageBuffersPerShaderStage} storage buffers per shader stage; the kernels need ${neededStorageBuffers}`, {
+        hint: 'use --backend wasm on this machine',
+      });
     }
     const device = await adapter.requestDevice({ requiredLimits: requiredLimits(adapter), label: 'lsp' });
     return new WebgpuDevice(device, adapter, adapters.indexOf(adapter), options);

@@ -1,6 +1,6 @@
 // adamw: PyTorch's AdamW in place on param, m and v, with g = grad * gradientScale (see DeviceV1.adamw).
 import type { AdamWOptions } from '@lsp/core';
-import { checkSize, checkType, declareBindings, type KernelContext, type KernelProgram, type KernelTensor, linearBuiltins, Uniforms, workgroupIndex, workgroupsFor } from './kernel-context';
+import { checkSize, elementRanges, rangeOf, checkType, declareBindings, type KernelContext, type KernelProgram, type KernelTensor, linearBuiltins, Uniforms, workgroupIndex, workgroupsFor } from './kernel-context';
 
 const program: KernelProgram = {
   key: 'adamw',
@@ -30,7 +30,9 @@ export function adamw(context: KernelContext, param: KernelTensor, grad: KernelT
   if (param.size === 0) return;
   const { learningRate, beta1, beta2, epsilon, weightDecay, step } = options;
   // The bias corrections and the decay factor are computed in float64 here, once per call.
-  const uniforms = new Uniforms().u32(param.size).f32(learningRate).f32(beta1).f32(beta2).f32(epsilon)
+  for (const [start, length] of elementRanges(context, param.size, [param, grad, m, v])) {
+    const uniforms = new Uniforms().u32(length).f32(learningRate).f32(beta1).f32(beta2).f32(epsilon)
     .f32(1 - learningRate * weightDecay).f32(1 - beta1 ** step).f32(1 - beta2 ** step).f32(options.gradientScale ?? 1);
-  context.dispatch(program, [param, grad, m, v], uniforms, workgroupsFor(param.size));
+    context.dispatch(program, [param, grad, m, v].map((tensor) => rangeOf(tensor, start, length)), uniforms, workgroupsFor(length));
+  }
 }

@@ -1,5 +1,5 @@
 // add: out[i] = a[i] + b[i % b.size]; b is a's size (residual) or one row repeated over a's rows (bias). out may alias a.
-import { accessOf, checkSize, checkType, declareBindings, type KernelContext, type KernelProgram, type KernelTensor, linearBuiltins, Uniforms, workgroupIndex, workgroupsFor } from './kernel-context';
+import { accessOf, elementRanges, rangeOf, checkSize, checkType, declareBindings, type KernelContext, type KernelProgram, type KernelTensor, linearBuiltins, Uniforms, workgroupIndex, workgroupsFor } from './kernel-context';
 
 function program(inPlace: boolean): KernelProgram {
   const storage = inPlace
@@ -9,13 +9,13 @@ function program(inPlace: boolean): KernelProgram {
   return {
     key: inPlace ? 'add/in-place' : 'add',
     bindings: accessOf(storage),
-    source: `${declareBindings(storage, 'count: u32, period: u32')}
+    source: `${declareBindings(storage, 'count: u32, period: u32, phase: u32')}
 ${workgroupIndex}
 @compute @workgroup_size(256)
 fn main(${linearBuiltins}) {
   let i = workgroupIndex(workgroup, workgroups) * 256u + local;
   if (i >= params.count) { return; }
-  ${target}[i] = a[i] + b[i % params.period];
+  ${target}[i] = a[i] + b[(i + params.phase) % params.period];
 }`,
   };
 }
@@ -28,6 +28,12 @@ export function add(context: KernelContext, a: KernelTensor, b: KernelTensor, ou
   checkSize(out, a.size, 'add out');
   if (a.size === 0) return;
   const inPlace = context.sameMemory(a, out);
-  const uniforms = new Uniforms().u32(a.size).u32(b.size);
-  context.dispatch(programs[inPlace ? 1 : 0], inPlace ? [a, b] : [a, b, out], uniforms, workgroupsFor(a.size));
+  // A residual b is split with a and out; a repeated row b is bound whole, its phase at the range's start passed.
+  const residual = b.size === a.size;
+  for (const [start, length] of elementRanges(context, a.size, residual ? [a, b, out] : [a, out])) {
+    const uniforms = new Uniforms().u32(length).u32(residual ? length : b.size).u32(residual ? 0 : start % b.size);
+    const left = rangeOf(a, start, length);
+    const right = residual ? rangeOf(b, start, length) : b;
+    context.dispatch(programs[inPlace ? 1 : 0], inPlace ? [left, right] : [left, right, rangeOf(out, start, length)], uniforms, workgroupsFor(length));
+  }
 }

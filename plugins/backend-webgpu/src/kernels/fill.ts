@@ -1,6 +1,6 @@
 // fill: every element of x set to one 32-bit pattern (an f32 value, or an i32 for integer tensors); also zeroes
 // a pooled buffer handed out by `allocate`.
-import { checkType, declareBindings, type KernelContext, type KernelProgram, type KernelTensor, linearBuiltins, Uniforms, workgroupIndex, workgroupsFor } from './kernel-context';
+import { checkType, elementRanges, rangeOf, declareBindings, type KernelContext, type KernelProgram, type KernelTensor, linearBuiltins, Uniforms, workgroupIndex, workgroupsFor } from './kernel-context';
 
 const program: KernelProgram = {
   key: 'fill',
@@ -17,13 +17,15 @@ fn main(${linearBuiltins}) {
 
 export function fill(context: KernelContext, x: KernelTensor, value: number): void {
   if (x.size === 0) return;
-  const uniforms = new Uniforms().u32(x.size);
   if (x.dtype === 'i32') {
     if (!Number.isInteger(value)) throw new Error(`webgpu device: fill of an i32 tensor with ${value}`);
-    uniforms.i32(value);
   } else {
     checkType(x, 'f32', 'fill x');
-    uniforms.f32(value);
   }
-  context.dispatch(program, [x], uniforms, workgroupsFor(x.size));
+  for (const [start, length] of elementRanges(context, x.size, [x])) {
+    const uniforms = new Uniforms().u32(length);
+    if (x.dtype === 'i32') uniforms.i32(value);
+    else uniforms.f32(value);
+    context.dispatch(program, [rangeOf(x, start, length)], uniforms, workgroupsFor(length));
+  }
 }

@@ -1,5 +1,5 @@
 // multiply: out[i] = a[i] * b[i], all the same size; out may alias a (the optional DeviceV1.multiply, LoRA dropout).
-import { accessOf, checkSize, checkType, declareBindings, type KernelContext, type KernelProgram, type KernelTensor, linearBuiltins, Uniforms, workgroupIndex, workgroupsFor } from './kernel-context';
+import { accessOf, elementRanges, rangeOf, checkSize, checkType, declareBindings, type KernelBinding, type KernelContext, type KernelProgram, type KernelTensor, linearBuiltins, Uniforms, workgroupIndex, workgroupsFor } from './kernel-context';
 
 function program(inPlace: boolean): KernelProgram {
   const storage = inPlace
@@ -27,5 +27,8 @@ export function multiply(context: KernelContext, a: KernelTensor, b: KernelTenso
   checkSize(out, a.size, 'multiply out');
   if (a.size === 0) return;
   const inPlace = context.sameMemory(a, out);
-  context.dispatch(programs[inPlace ? 1 : 0], inPlace ? [a, b] : [a, b, out], new Uniforms().u32(a.size), workgroupsFor(a.size));
+  for (const [start, length] of elementRanges(context, a.size, [a, b, out])) {
+    const [left, right, target] = [a, b, out].map((tensor) => rangeOf(tensor, start, length)) as [KernelBinding, KernelBinding, KernelBinding];
+    context.dispatch(programs[inPlace ? 1 : 0], inPlace ? [left, right] : [left, right, target], new Uniforms().u32(length), workgroupsFor(length));
+  }
 }

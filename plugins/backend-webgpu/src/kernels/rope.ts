@@ -1,6 +1,6 @@
 // rope: rotary embedding, Hugging Face layout (pairs (i, i + D/2)), per head; `inverse` rotates by -angle (the
 // backward). One invocation per (row, head, pair); it reads both halves before writing, so out may alias x.
-import { checkSize, checkType, declareBindings, type KernelContext, type KernelProgram, type KernelTensor, linearBuiltins, rowsOf, Uniforms, workgroupIndex, workgroupsFor } from './kernel-context';
+import { alike, checkSize, checkType, declareBindings, type KernelContext, type KernelProgram, type KernelTensor, linearBuiltins, rowsOf, rowWindows, Uniforms, workgroupIndex, workgroupsFor } from './kernel-context';
 
 function program(inPlace: boolean): KernelProgram {
   const storage = inPlace
@@ -10,7 +10,7 @@ function program(inPlace: boolean): KernelProgram {
   return {
     key: inPlace ? 'rope/in-place' : 'rope',
     bindings: storage.map(([, , access]) => access).join(''),
-    source: `${declareBindings(storage, 'rows: u32, heads: u32, half: u32, maxPosition: u32, sign: f32')}
+    source: `${declareBindings(storage, 'rows: u32, heads: u32, half: u32, maxPosition: u32, sign: f32, first: u32, shift: u32')}
 ${workgroupIndex}
 @compute @workgroup_size(256)
 fn main(${linearBuiltins}) {
@@ -19,8 +19,9 @@ fn main(${linearBuiltins}) {
   let i = index % params.half;
   let rowHead = index / params.half;
   let n = rowHead / params.heads;
-  let base = rowHead * 2u * params.half;
-  let position = positions[n];
+  // Rows [first, first + rows), x and out bound from element shift of their windows.
+  let base = params.shift + rowHead * 2u * params.half;
+  let position = positions[params.first + n];
   var c = 1.0;
   var s = 0.0;
   if (position >= 0 && u32(position) < params.maxPosition) {
@@ -50,6 +51,9 @@ export function rope(
   checkSize(sin, cos.size, 'rope sin');
   const maxPosition = rowsOf(cos.size, half, 'rope cos');
   const inPlace = context.sameMemory(x, out);
-  const uniforms = new Uniforms().u32(positions.size).u32(heads).u32(half).u32(maxPosition).f32(inverse ? -1 : 1);
-  context.dispatch(programs[inPlace ? 1 : 0], inPlace ? [x, positions, cos, sin] : [x, positions, cos, sin, out], uniforms, workgroupsFor(positions.size * heads * half));
+  for (const [first, count, binding, shift] of rowWindows(context, x, positions.size, heads * headDim, 'rope x')) {
+    const uniforms = new Uniforms().u32(count).u32(heads).u32(half).u32(maxPosition).f32(inverse ? -1 : 1).u32(first).u32(shift);
+    const bindings = inPlace ? [binding, positions, cos, sin] : [binding, positions, cos, sin, alike(binding, x, out)];
+    context.dispatch(programs[inPlace ? 1 : 0], bindings, uniforms, workgroupsFor(count * heads * half));
+  }
 }

@@ -6,12 +6,12 @@
 // Reductions take two barriers each and the shader has few of them: lavapipe compiles every barrier site into a
 // separate continuation, and a tree reduction per pass made this shader take 15 s to compile there.
 import type { SamplingKernelOptions } from '@lsp/core';
-import { checkSize, checkType, declareBindings, type KernelContext, type KernelProgram, type KernelTensor, rowsOf, Uniforms, workgroupIndex } from './kernel-context';
+import { checkSize, checkType, declareBindings, type KernelContext, type KernelProgram, type KernelTensor, rowsOf, rowWindows, Uniforms, workgroupIndex } from './kernel-context';
 
 const program: KernelProgram = {
   key: 'sample',
   bindings: 'rrw',
-  source: `${declareBindings([['logits', 'f32', 'r'], ['uniforms', 'f32', 'r'], ['ids', 'i32', 'w']], 'rows: u32, vocabulary: u32, temperature: f32, topK: u32, topP: f32')}
+  source: `${declareBindings([['logits', 'f32', 'r'], ['uniforms', 'f32', 'r'], ['ids', 'i32', 'w']], 'rows: u32, vocabulary: u32, temperature: f32, topK: u32, topP: f32, first: u32, shift: u32')}
 ${workgroupIndex}
 var<workgroup> sums: array<vec4f, 256>;
 var<workgroup> sixteenSums: array<vec4f, 16>;
@@ -91,14 +91,15 @@ fn main(@builtin(workgroup_id) workgroup: vec3u, @builtin(num_workgroups) workgr
   let w = workgroupIndex(workgroup, workgroups);
   let n = min(w, params.rows - 1u);
   let V = params.vocabulary;
-  rowBase = n * V;
+  // Rows [first, first + rows) of the logits, bound from element shift of their window.
+  rowBase = params.shift + n * V;
   // Argmax, the lowest index among equal maxima.
   var mine = vec2u(0u, 0xffffffffu);
   for (var j = local; j < V; j += 256u) { mine = better(mine, vec2u(orderKey(logits[rowBase + j]), j)); }
   let best = reducePairs(local, mine, 0u).y;
   maximum = logits[rowBase + best];
   if (params.temperature <= 0.0) {
-    if (local == 0u && w < params.rows) { ids[w] = i32(best); }
+    if (local == 0u && w < params.rows) { ids[params.first + w] = i32(best); }
     return;
   }
   // Four bisections share one loop body, each phase a preparation pass and 32 bisection passes. Phase 0 finds
@@ -175,7 +176,7 @@ fn main(@builtin(workgroup_id) workgroup: vec3u, @builtin(num_workgroups) workgr
     if (l == local) { prefix = total; }
     total += chunkSums[l];
   }
-  let threshold = uniforms[n] * total;
+  let threshold = uniforms[params.first + n] * total;
   var drawn = 0xffffffffu;
   var running = prefix;
   for (var j = chunkStart; j < chunkEnd; j++) {
@@ -190,7 +191,7 @@ fn main(@builtin(workgroup_id) workgroup: vec3u, @builtin(num_workgroups) workgr
     var token = chosen.x;
     let last = 0xffffffffu - chosen.y;
     if (token == 0xffffffffu) { token = select(best, last - 1u, last > 0u); }
-    ids[w] = i32(token);
+    ids[params.first + w] = i32(token);
   }
 }`,
 };
@@ -205,6 +206,8 @@ export function sample(context: KernelContext, logits: KernelTensor, uniforms: K
   const vocabulary = rowsOf(logits.size, rows, 'sample logits');
   if (vocabulary === 0) throw new Error('webgpu device: sample over an empty vocabulary');
   if (!Number.isInteger(options.topK) || options.topK < 0) throw new Error(`webgpu device: sample topK ${options.topK}`);
-  const params = new Uniforms().u32(rows).u32(vocabulary).f32(options.temperature).u32(options.topK).f32(options.topP);
-  context.dispatch(program, [logits, uniforms, ids], params, rows);
+  for (const [first, count, binding, shift] of rowWindows(context, logits, rows, vocabulary, 'sample logits')) {
+    const params = new Uniforms().u32(count).u32(vocabulary).f32(options.temperature).u32(options.topK).f32(options.topP).u32(first).u32(shift);
+    context.dispatch(program, [binding, uniforms, ids], params, count);
+  }
 }

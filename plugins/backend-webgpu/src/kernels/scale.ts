@@ -1,5 +1,5 @@
 // scale: out = x * factor; out may alias x.
-import { accessOf, checkSize, checkType, declareBindings, type KernelContext, type KernelProgram, type KernelTensor, linearBuiltins, Uniforms, workgroupIndex, workgroupsFor } from './kernel-context';
+import { accessOf, elementRanges, rangeOf, checkSize, checkType, declareBindings, type KernelContext, type KernelProgram, type KernelTensor, linearBuiltins, Uniforms, workgroupIndex, workgroupsFor } from './kernel-context';
 
 function program(inPlace: boolean): KernelProgram {
   const storage = inPlace ? ([['x', 'f32', 'w']] as const) : ([['x', 'f32', 'r'], ['out', 'f32', 'w']] as const);
@@ -25,5 +25,8 @@ export function scale(context: KernelContext, x: KernelTensor, factor: number, o
   checkSize(out, x.size, 'scale out');
   if (x.size === 0) return;
   const inPlace = context.sameMemory(x, out);
-  context.dispatch(programs[inPlace ? 1 : 0], inPlace ? [x] : [x, out], new Uniforms().u32(x.size).f32(factor), workgroupsFor(x.size));
+  for (const [start, length] of elementRanges(context, x.size, [x, out])) {
+    const source = rangeOf(x, start, length);
+    context.dispatch(programs[inPlace ? 1 : 0], inPlace ? [source] : [source, rangeOf(out, start, length)], new Uniforms().u32(length).f32(factor), workgroupsFor(length));
+  }
 }

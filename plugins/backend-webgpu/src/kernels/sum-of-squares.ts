@@ -1,6 +1,6 @@
 // sumOfSquares: the sum of x^2 over every element of every tensor. Each workgroup squares and sums 2048
 // elements of one tensor into a partial; one workgroup then sums the partials. NaN and Infinity propagate.
-import { checkType, declareBindings, type KernelContext, type KernelProgram, type KernelTensor, Uniforms, workgroupIndex, workgroupReductions } from './kernel-context';
+import { checkType, elementRanges, rangeOf, declareBindings, type KernelContext, type KernelProgram, type KernelTensor, Uniforms, workgroupIndex, workgroupReductions } from './kernel-context';
 
 const perWorkgroup = 2048;
 
@@ -41,14 +41,17 @@ fn main(@builtin(local_invocation_index) local: u32) {
 /** Records the reduction and returns a one-element scratch tensor holding the sum (the caller reads and releases it). */
 export function sumOfSquares(context: KernelContext, tensors: readonly KernelTensor[]): KernelTensor {
   for (const tensor of tensors) checkType(tensor, 'f32', 'sumOfSquares tensor');
-  const counts = tensors.map((tensor) => Math.ceil(tensor.size / perWorkgroup));
-  const total = counts.reduce((sum, count) => sum + count, 0);
+  // A tensor over the binding limit is reduced by aligned windows, each giving its own partials in order.
+  const windows = tensors.map((tensor) => elementRanges(context, tensor.size, [tensor]));
+  const total = windows.reduce((sum, ranges) => sum + ranges.reduce((count, [, length]) => count + Math.ceil(length / perWorkgroup), 0), 0);
   const partials = context.scratch(Math.max(1, total), 'f32');
   let offset = 0;
   tensors.forEach((tensor, index) => {
-    const count = counts[index]!;
-    if (count > 0) context.dispatch(partialProgram, [tensor, partials], new Uniforms().u32(tensor.size).u32(offset), count);
-    offset += count;
+    for (const [start, length] of windows[index]!) {
+      const count = Math.ceil(length / perWorkgroup);
+      if (count > 0) context.dispatch(partialProgram, [rangeOf(tensor, start, length), partials], new Uniforms().u32(length).u32(offset), count);
+      offset += count;
+    }
   });
   const result = context.scratch(1, 'f32');
   context.dispatch(finalProgram, [partials, result], new Uniforms().u32(total), [1, 1, 1]);

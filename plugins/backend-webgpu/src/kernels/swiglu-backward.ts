@@ -1,5 +1,5 @@
 // swigluBackward: dgate += dout * up * silu'(gate), dup += dout * silu(gate), silu'(x) = s (1 + x (1 - s)), s = sigmoid(x).
-import { checkSize, checkType, declareBindings, type KernelContext, type KernelProgram, type KernelTensor, linearBuiltins, Uniforms, workgroupIndex, workgroupsFor } from './kernel-context';
+import { checkSize, elementRanges, rangeOf, checkType, declareBindings, type KernelContext, type KernelProgram, type KernelTensor, linearBuiltins, Uniforms, workgroupIndex, workgroupsFor } from './kernel-context';
 
 const program: KernelProgram = {
   key: 'swiglu-backward',
@@ -24,5 +24,8 @@ export function swigluBackward(context: KernelContext, dout: KernelTensor, gate:
     checkSize(tensor, gate.size, `swigluBackward ${name}`);
   }
   if (gate.size === 0) return;
-  context.dispatch(program, [dout, gate, up, dgate, dup], new Uniforms().u32(gate.size), workgroupsFor(gate.size));
+  const tensors = [dout, gate, up, dgate, dup];
+  for (const [start, length] of elementRanges(context, gate.size, tensors)) {
+    context.dispatch(program, tensors.map((tensor) => rangeOf(tensor, start, length)), new Uniforms().u32(length), workgroupsFor(length));
+  }
 }

@@ -1,5 +1,5 @@
 // swigluForward: out (N, I) = silu(gate) * up, silu(x) = x / (1 + exp(-x)).
-import { checkSize, checkType, declareBindings, type KernelContext, type KernelProgram, type KernelTensor, linearBuiltins, Uniforms, workgroupIndex, workgroupsFor } from './kernel-context';
+import { checkSize, elementRanges, rangeOf, checkType, declareBindings, type KernelContext, type KernelProgram, type KernelTensor, linearBuiltins, Uniforms, workgroupIndex, workgroupsFor } from './kernel-context';
 
 const program: KernelProgram = {
   key: 'swiglu-forward',
@@ -21,5 +21,7 @@ export function swigluForward(context: KernelContext, gate: KernelTensor, up: Ke
     checkSize(tensor, gate.size, `swigluForward ${name}`);
   }
   if (gate.size === 0) return;
-  context.dispatch(program, [gate, up, out], new Uniforms().u32(gate.size), workgroupsFor(gate.size));
+  for (const [start, length] of elementRanges(context, gate.size, [gate, up, out])) {
+    context.dispatch(program, [gate, up, out].map((tensor) => rangeOf(tensor, start, length)), new Uniforms().u32(length), workgroupsFor(length));
+  }
 }
