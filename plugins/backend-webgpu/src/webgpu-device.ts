@@ -3,7 +3,7 @@
 // or every `dispatchesPerSubmission` dispatches). Per-dispatch sizes travel in a uniform arena, so a new shape
 // never compiles a new pipeline. The WGSL of each operation lives in src/kernels/, one file per operation.
 import {
-  UnavailableError,
+  UnavailableError, widenHalfPrecision,
   type AdamWOptions, type AttentionOptions, type DeviceInfo, type DeviceV1, type DType, type MatmulOptions,
   type SamplingKernelOptions, type Tensor,
 } from '@lsp/core';
@@ -93,26 +93,10 @@ function sizeClass(bytes: number): number {
   return Math.ceil(bytes / step) * step;
 }
 
-function float16ToFloat32(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  if (exponent === 31) return fraction ? Number.NaN : sign * Number.POSITIVE_INFINITY;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
-}
-
+/** f16 or bf16 bit patterns widened to f32 on the host (the kernels compute in f32). */
 function widen(data: Uint16Array, dtype: DType): Float32Array {
-  const out = new Float32Array(data.length);
-  if (dtype === 'bf16') {
-    const bits = new Uint32Array(out.buffer);
-    for (let i = 0; i < data.length; i++) bits[i] = data[i]! << 16;
-  } else if (dtype === 'f16') {
-    for (let i = 0; i < data.length; i++) out[i] = float16ToFloat32(data[i]!);
-  } else {
-    throw new Error(`webgpu device: Uint16Array data must be f16 or bf16, not ${dtype}`);
-  }
-  return out;
+  if (dtype !== 'f16' && dtype !== 'bf16') throw new Error(`webgpu device: Uint16Array data must be f16 or bf16, not ${dtype}`);
+  return widenHalfPrecision(data, dtype);
 }
 
 export class WebgpuDevice implements DeviceV1, KernelContext {
