@@ -181,6 +181,25 @@ describe('adapters made by PEFT', () => {
   });
 });
 
+describe('a frozen copy of a LoRA model', () => {
+  test('copies the adapters (not the base): same outputs, unmoved by later steps, freed on its own', async () => {
+    const device = createOracleDevice();
+    const model = await randomModel('clone', device, 4);
+    model.attachLora(createLoraState(device, model.config, model.parameters, allTargets, 5), 9);
+    randomiseB(model, device, 6);
+    const before = await model.tokenLogProbs(batch);
+    const frozen = await model.cloneFrozen();
+    expect(await frozen.tokenLogProbs(batch)).toEqual(before);
+    await model.accumulateGradients(batch, (rows) => rows.map((row) => new Float32Array(row.length).fill(-1)));
+    await model.optimizerStep({ learningRate: 0.05 });
+    expect(await model.tokenLogProbs(batch)).not.toEqual(before);
+    expect(await frozen.tokenLogProbs(batch)).toEqual(before);
+    frozen.dispose();
+    expect((await model.tokenLogProbs(batch))[0]!.every(Number.isFinite)).toBe(true);
+    model.dispose();
+  });
+});
+
 describe('save and resume', () => {
   test('a saved adapter with its optimizer state resumes exactly: the next steps equal the uninterrupted ones', async () => {
     const loss = (rows: readonly Float32Array[]) => rows.map((row) => Float32Array.from(row, (_, i) => (i % 2 ? 0.5 : -1)));

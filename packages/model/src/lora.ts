@@ -189,23 +189,18 @@ export function freeLoraState(device: DeviceV1, state: LoraState): void {
 }
 
 /** A copy of the adapters' weights (not their gradients or moments) on the same device. */
-export function copyLoraState(device: DeviceV1, state: LoraState, parameters: ModelParameters): LoraState {
-  const copies = new Map<string, Parameter>();
-  const byWeight = new Map<Parameter, LoraAdapter>();
-  const adapters = state.adapters.map((adapter) => {
-    const copy = (parameter: Parameter): Parameter => {
-      const tensor = device.allocate([...parameter.shape]);
-      device.copy(parameter.tensor, tensor);
-      const result = { name: parameter.name, shape: parameter.shape, tensor, storage: parameter.storage };
-      copies.set(parameter.name, result);
-      return result;
-    };
-    return { ...adapter, a: copy(adapter.a), b: copy(adapter.b) };
-  });
-  for (const { layer, target, weight } of adaptedWeights(parameters, state.settings)) {
-    byWeight.set(weight, adapters.find((adapter) => adapter.layer === layer && adapter.target === target)!);
-  }
-  return { settings: state.settings, byWeight, adapters };
+export function copyLoraState(device: DeviceV1, state: LoraState): LoraState {
+  const copy = (parameter: Parameter): Parameter => {
+    const tensor = device.allocate([...parameter.shape]);
+    device.copy(parameter.tensor, tensor);
+    return { name: parameter.name, shape: parameter.shape, tensor, storage: parameter.storage };
+  };
+  const copies = new Map(state.adapters.map((adapter) => [adapter, { ...adapter, a: copy(adapter.a), b: copy(adapter.b) }]));
+  return {
+    settings: state.settings,
+    byWeight: new Map([...state.byWeight].map(([weight, adapter]) => [weight, copies.get(adapter)!])),
+    adapters: [...copies.values()],
+  };
 }
 
 // --- the adapted projection's passes -----------------------------------------------------------------------------

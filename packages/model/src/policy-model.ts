@@ -644,7 +644,7 @@ export class LlamaModel implements PolicyModelV1 {
     if (this.context.lora) {
       // The base weights never change while adapters train: the copy shares them and copies the adapters.
       const copy = new LlamaModel(this.device, this.config, this.parameters, this.tokenizer, this.source, true, [...this.eosTokenIds], false);
-      copy.context.lora = copyLoraState(this.device, this.context.lora, this.parameters);
+      copy.context.lora = copyLoraState(this.device, this.context.lora);
       return copy;
     }
     const byName = new Map<string, Parameter>();
