@@ -100,6 +100,11 @@ function completionLogprobs(tokenizer: TokenizerV1 | undefined, output: EntryOut
   return { tokens: pieces, token_logprobs: output.tokenLogProbs!, top_logprobs: null, text_offset: offsets };
 }
 
+/** An error as one line: an LspError's own line, else its message. */
+function errorLine(error: unknown): string {
+  return LspError.isInstance(error) ? error.toLine() : error instanceof Error ? error.message : String(error);
+}
+
 export function startOpenAiServer(options: OpenAiServerOptions): OpenAiServer {
   const { model, modelName } = options;
   const tokenizer = model.tokenizer;
@@ -240,8 +245,7 @@ export function startOpenAiServer(options: OpenAiServerOptions): OpenAiServer {
 
   function internalError(error: unknown): ApiError {
     if (error instanceof ApiError) return error;
-    const message = LspError.isInstance(error) ? error.toLine() : error instanceof Error ? error.message : String(error);
-    return new ApiError(500, `The server failed to generate: ${message}`);
+    return new ApiError(500, `The server failed to generate: ${errorLine(error)}`);
   }
 
   /** POST /v1/load_weights: the folder's weights replace the served ones between batches. */
@@ -258,8 +262,7 @@ export function startOpenAiServer(options: OpenAiServerOptions): OpenAiServer {
       next = await options.loadWeights!(folder);
     } catch (error) {
       if (error instanceof ApiError) throw error;
-      const message = LspError.isInstance(error) ? error.toLine() : error instanceof Error ? error.message : String(error);
-      throw new ApiError(400, `Cannot load weights from ${folder}: ${message}`, { param: 'path', code: 'invalid_value' });
+      throw new ApiError(400, `Cannot load weights from ${folder}: ${errorLine(error)}`, { param: 'path', code: 'invalid_value' });
     }
     const previous = await batcher.replaceModel(next);
     previous.dispose();
@@ -297,8 +300,7 @@ export function startOpenAiServer(options: OpenAiServerOptions): OpenAiServer {
     try {
       next = await options.loadAdapter!(path);
     } catch (error) {
-      const message = LspError.isInstance(error) ? error.toLine() : error instanceof Error ? error.message : String(error);
-      throw new ApiError(400, `Cannot load the LoRA adapter from ${path}: ${message}`, { param: 'lora_path', code: 'invalid_value' });
+      throw new ApiError(400, `Cannot load the LoRA adapter from ${path}: ${errorLine(error)}`, { param: 'lora_path', code: 'invalid_value' });
     }
     if (existing) {
       const previous = await existing.batcher.replaceModel(next);
