@@ -253,10 +253,11 @@ export async function runPretraining(given: PretrainOptions): Promise<PretrainRe
       let trainingSeconds = 0;
       const earlierSeconds = resumed?.trainingSeconds ?? 0;
       const checkpointDirectory = pretrainCheckpointDirectory(target);
+      // The folder the run continued from with --from (a resumed run's is in its checkpoint).
+      const continuedFrom = resumed ? resumed.settings.fromDirectory : given.fromDirectory !== undefined ? resolve(given.fromDirectory) : undefined;
       const settings: PretrainCheckpointState['settings'] = {
         steps: options.steps, seed, batchSize, learningRate: peakLearningRate, warmupSteps, weightDecay: options.weightDecay ?? 0.01,
-        maxSeconds, shape, dtype, ...(given.fromDirectory !== undefined && !resumed ? { fromDirectory: resolve(given.fromDirectory) } : {}),
-        ...(resumed?.settings.fromDirectory !== undefined ? { fromDirectory: resumed.settings.fromDirectory } : {}),
+        maxSeconds, shape, dtype, ...(continuedFrom !== undefined ? { fromDirectory: continuedFrom } : {}),
       };
       /** Weights and AdamW state after `done` steps, and what the run needs to go on, written atomically. */
       const saveCheckpoint = async (done: number, seconds: number) => {
@@ -362,8 +363,7 @@ export async function runPretraining(given: PretrainOptions): Promise<PretrainRe
           losses, device: options.device.info.description,
           settings: { seed, learningRate: peakLearningRate, warmupSteps, weightDecay: options.weightDecay ?? 0.01, maxSeconds, plannedSteps: options.steps },
         };
-        const continuedFrom = resumed ? resumed.settings.fromDirectory : given.fromDirectory;
-        if (continuedFrom !== undefined) report.continuedFrom = previousRun(resolve(continuedFrom));
+        if (continuedFrom !== undefined) report.continuedFrom = previousRun(continuedFrom);
         model.dispose();
         if (options.evaluate ?? true) {
           // Measured on the folder as saved (weights rounded to its storage dtype), which is what a run loads.
