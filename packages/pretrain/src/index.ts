@@ -10,6 +10,8 @@ export {
 export type { WorldTokenizerOptions } from './pretrain-tokenizer';
 export { defaultWorldModelShape, worldModelConfig, writeInitialModel, parameterCount } from './pretrain-model-config';
 export type { WorldModelShape } from './pretrain-model-config';
+export { parseCurriculum, checkCurriculum, describeCurriculum, stageAt, namedCurricula, stagedCurriculum, singleStage } from './pretrain-curriculum';
+export type { CurriculumStage } from './pretrain-curriculum';
 export { pretrainingBatches, encodeExample, promptIds, endOfTurnId } from './pretrain-data';
 export type { EncodedExample, BatchStreamOptions } from './pretrain-data';
 export { evaluateHeldOut, sampleChallenger, answerTokenLimit } from './pretrain-evaluate';

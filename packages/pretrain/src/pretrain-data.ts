@@ -3,6 +3,7 @@
 import type { ChatMessage, ScoredSequence, TokenizerV1 } from '@lsp/core';
 import { InvalidInputError } from '@lsp/core';
 import { createRandom, generatePretrainingExamples, type PretrainingExample } from '@lsp/world';
+import { stageAt, type CurriculumStage } from './pretrain-curriculum';
 
 export interface EncodedExample extends ScoredSequence {
   role: PretrainingExample['role'];
@@ -37,6 +38,11 @@ export interface BatchStreamOptions {
   solverLevels?: readonly number[];
   challengerLevels?: readonly number[];
   challengerFraction?: number;
+  /**
+   * Levels by stage of the run (overrides solverLevels and challengerLevels): each pool of batches is drawn at the
+   * stage in force at its first batch's step.
+   */
+  curriculum?: { stages: readonly CurriculumStage[]; steps: number };
 }
 
 /** An endless, seeded stream of length-grouped batches of fresh examples. */
@@ -44,11 +50,14 @@ export function* pretrainingBatches(tokenizer: TokenizerV1, options: BatchStream
   const poolBatches = options.poolBatches ?? 8;
   const order = createRandom(options.seed ^ 0x5bd1e995);
   for (let round = 0; ; round++) {
+    const stage = options.curriculum ? stageAt(options.curriculum.stages, round * poolBatches, options.curriculum.steps) : undefined;
+    const solverLevels = stage?.solverLevels ?? options.solverLevels;
+    const challengerLevels = stage ? stage.challengerLevels : options.challengerLevels;
     const examples = generatePretrainingExamples({
       seed: options.seed * 100_003 + round,
       count: options.batchSize * poolBatches,
-      ...(options.solverLevels ? { solverLevels: options.solverLevels } : {}),
-      ...(options.challengerLevels ? { challengerLevels: options.challengerLevels } : {}),
+      ...(solverLevels ? { solverLevels } : {}),
+      ...(challengerLevels ? { challengerLevels } : {}),
       ...(options.challengerFraction !== undefined ? { challengerFraction: options.challengerFraction } : {}),
     }).map((example) => encodeExample(tokenizer, example));
     examples.sort((a, b) => a.promptIds.length + a.completionIds.length - (b.promptIds.length + b.completionIds.length));

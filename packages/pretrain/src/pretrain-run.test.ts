@@ -11,7 +11,7 @@ import { loadTokenizer } from '@lsp/tokenizer-wasm';
 import { generatePretrainingExamples, worldChallengerMessages } from '@lsp/world';
 import { encodeExample, promptIds } from './pretrain-data';
 import { learningRateAt } from './pretrain-schedule';
-import { pretrainCheckpointDirectory, readPretrainCheckpoint, runPretraining, type PretrainReport } from './pretrain-run';
+import { pretrainCheckpointDirectory, readPretrainCheckpoint, readPretrainSettings, runPretraining, type PretrainReport } from './pretrain-run';
 
 const root = mkdtempSync(join(tmpdir(), 'lsp-pretrain-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -144,6 +144,8 @@ describe('checkpoints and --resume', () => {
     const settings = {
       device, steps: 16, seed: 9, batchSize: 8, learningRate: 3e-3, progressSeconds: 0, checkpointEvery: 5, evaluate: false,
       shape: { hiddenSize: 16, layers: 1, heads: 2, intermediateSize: 32, contextLength: 256 },
+      // The second stage begins at step 8, after the stop: the resumed run must replay the stages too.
+      curriculum: [{ from: 0, solverLevels: [1] }, { from: 0.5, solverLevels: [3, 4], challengerLevels: [4] }],
     };
     try {
       const straight = join(root, 'straight');
@@ -157,12 +159,17 @@ describe('checkpoints and --resume', () => {
       expect(first).toBeUndefined();
       expect(existsSync(stopped)).toBe(false);
       expect(readPretrainCheckpoint(stopped).step).toBe(7);
-      // The resumed run takes the checkpoint's settings, whatever it is given.
-      const rest = (await runPretraining({ ...settings, outDirectory: stopped, seed: 1234, learningRate: 1, resume: true }))!;
+      // The resumed run takes the checkpoint's settings (the curriculum too), whatever it is given.
+      const rest = (await runPretraining({
+        ...settings, outDirectory: stopped, seed: 1234, learningRate: 1, resume: true, curriculum: [{ from: 0, solverLevels: [5] }],
+      }))!;
       expect(rest.steps).toBe(16);
       expect(rest.losses).toEqual(whole.losses);
       expect(readFileSync(join(stopped, 'model.safetensors'))).toEqual(readFileSync(join(straight, 'model.safetensors')));
       expect(existsSync(pretrainCheckpointDirectory(stopped))).toBe(false);
+      // The finished folder records the curriculum, and --settings reads it back.
+      expect(rest.settings.curriculum).toEqual(settings.curriculum);
+      expect(readPretrainSettings(join(stopped, 'pretrain.json')).curriculum).toEqual(settings.curriculum);
     } finally {
       device.dispose();
     }

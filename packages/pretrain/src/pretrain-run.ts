@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { InvalidInputError, type DeviceV1 } from '@lsp/core';
 import { loadModel, parseModelConfig, readModelConfig } from '@lsp/model';
 import { loadTokenizer } from '@lsp/tokenizer-wasm';
+import { checkCurriculum, describeCurriculum, type CurriculumStage } from './pretrain-curriculum';
 import { pretrainingBatches, type EncodedExample } from './pretrain-data';
 import { evaluateHeldOut, sampleChallenger, type ChallengerSamples, type HeldOutScores } from './pretrain-evaluate';
 import { defaultWorldModelShape, parameterCount, worldModelConfig, writeInitialModel, type WorldModelShape } from './pretrain-model-config';
@@ -33,6 +34,8 @@ export interface PretrainOptions {
   fromDirectory?: string;
   /** Storage dtype of the weights in the folder (the model trains in f32 either way). */
   dtype?: 'float32' | 'float16';
+  /** Levels drawn at each stage of the run (default: the Solver on levels 1-2, the Challenger on 1-3, throughout). */
+  curriculum?: CurriculumStage[];
   /** Evaluate on the held-out set (all of it unless `heldOutPerLevel`) and sample the Challenger. Default true. */
   evaluate?: boolean;
   heldOutPerLevel?: number;
@@ -65,11 +68,12 @@ export interface PretrainCheckpointState {
   settings: {
     steps: number; seed: number; batchSize: number; learningRate: number; warmupSteps: number; weightDecay: number;
     maxSeconds: number; shape: WorldModelShape; dtype: 'float32' | 'float16'; fromDirectory?: string;
+    curriculum?: CurriculumStage[];
   };
 }
 
 /** The settings a finished folder's pretrain.json records, as options: what `lsp pretrain --settings FILE` reruns. */
-export type RecordedSettings = Pick<PretrainOptions, 'steps' | 'seed' | 'batchSize' | 'learningRate' | 'warmupSteps' | 'weightDecay' | 'maxSeconds' | 'shape' | 'vocabularySize' | 'dtype'>;
+export type RecordedSettings = Pick<PretrainOptions, 'steps' | 'seed' | 'batchSize' | 'learningRate' | 'warmupSteps' | 'weightDecay' | 'maxSeconds' | 'shape' | 'vocabularySize' | 'dtype' | 'curriculum'>;
 
 export function readPretrainSettings(file: string): RecordedSettings {
   let record: Partial<PretrainReport> & { settings?: Partial<PretrainReport['settings']> };
@@ -98,6 +102,7 @@ export function readPretrainSettings(file: string): RecordedSettings {
     },
     vocabularySize: number(record.vocabularySize, 'vocabularySize'),
     dtype: record.dtype === 'float32' ? 'float32' : 'float16',
+    ...(settings.curriculum !== undefined ? { curriculum: checkCurriculum(settings.curriculum, `${file}: settings.curriculum`) } : {}),
   };
 }
 
@@ -122,7 +127,8 @@ export function readPretrainCheckpoint(outDirectory: string): PretrainCheckpoint
   if (state?.version !== 1 || !Number.isInteger(state.step) || state.step < 1 || typeof state.settings !== 'object' || !Array.isArray(state.losses)) {
     throw new InvalidInputError(`${file}: not a pretraining checkpoint this version writes`, { hint: 'start the run again without --resume' });
   }
-  return state;
+  // A report without Solver tokens has a NaN Solver loss, which JSON wrote as null.
+  return { ...state, losses: state.losses.map((entry) => ({ ...entry, solverLoss: entry.solverLoss ?? Number.NaN })) };
 }
 
 export interface PretrainProgress {
@@ -162,7 +168,10 @@ export interface PretrainReport {
   losses: { step: number; loss: number; solverLoss: number }[];
   device: string;
   /** What else decided the run, so it can be repeated. */
-  settings: { seed: number; learningRate: number; warmupSteps: number; weightDecay: number; maxSeconds: number; plannedSteps: number };
+  settings: {
+    seed: number; learningRate: number; warmupSteps: number; weightDecay: number; maxSeconds: number; plannedSteps: number;
+    curriculum?: CurriculumStage[];
+  };
   /** The folder training continued from, and the steps and seconds its own pretrain.json recorded. */
   continuedFrom?: { directory: string; steps?: number; seconds?: number };
   heldOut?: HeldOutScores;
@@ -179,11 +188,14 @@ const continuedFiles = ['config.json', 'model.safetensors', 'tokenizer.json', 't
 export async function runPretraining(given: PretrainOptions): Promise<PretrainReport | undefined> {
   const resumed = given.resume ? readPretrainCheckpoint(given.outDirectory) : undefined;
   // A resumed run takes its settings from the checkpoint.
+  // (A resumed run's curriculum is the checkpoint's, none included.)
+  const { curriculum: _givenCurriculum, ...givenOtherwise } = given;
   const options: PretrainOptions = resumed
     ? {
-      ...given, steps: resumed.settings.steps, seed: resumed.settings.seed, batchSize: resumed.settings.batchSize,
+      ...givenOtherwise, steps: resumed.settings.steps, seed: resumed.settings.seed, batchSize: resumed.settings.batchSize,
       learningRate: resumed.settings.learningRate, warmupSteps: resumed.settings.warmupSteps, weightDecay: resumed.settings.weightDecay,
       maxSeconds: resumed.settings.maxSeconds, shape: resumed.settings.shape, dtype: resumed.settings.dtype,
+      ...(resumed.settings.curriculum !== undefined ? { curriculum: resumed.settings.curriculum } : {}),
       fromDirectory: join(pretrainCheckpointDirectory(given.outDirectory), 'model'),
     }
     : given;
@@ -195,6 +207,7 @@ export async function runPretraining(given: PretrainOptions): Promise<PretrainRe
   let dtype = options.dtype ?? 'float16';
   const maxSeconds = options.maxSeconds ?? 0;
   const checkpointEvery = options.checkpointEvery ?? 250;
+  const curriculum = options.curriculum !== undefined ? checkCurriculum(options.curriculum, 'pretrain: curriculum') : undefined;
   checkWhole('steps', options.steps, 1);
   checkWhole('the checkpoint interval', checkpointEvery, 0);
   checkWhole('the batch size', batchSize, 1);
@@ -258,6 +271,7 @@ export async function runPretraining(given: PretrainOptions): Promise<PretrainRe
       const settings: PretrainCheckpointState['settings'] = {
         steps: options.steps, seed, batchSize, learningRate: peakLearningRate, warmupSteps, weightDecay: options.weightDecay ?? 0.01,
         maxSeconds, shape, dtype, ...(continuedFrom !== undefined ? { fromDirectory: continuedFrom } : {}),
+        ...(curriculum !== undefined ? { curriculum } : {}),
       };
       /** Weights and AdamW state after `done` steps, and what the run needs to go on, written atomically. */
       const saveCheckpoint = async (done: number, seconds: number) => {
@@ -272,7 +286,8 @@ export async function runPretraining(given: PretrainOptions): Promise<PretrainRe
         rmSync(old, { recursive: true, force: true });
       };
       try {
-        const batches = pretrainingBatches(tokenizer, { seed, batchSize });
+        if (curriculum !== undefined) note(`curriculum:\n${describeCurriculum(curriculum, options.steps)}`);
+        const batches = pretrainingBatches(tokenizer, { seed, batchSize, ...(curriculum !== undefined ? { curriculum: { stages: curriculum, steps: options.steps } } : {}) });
         // The data stream replayed to the checkpoint's step (generating is cheap beside training).
         for (let skipped = 0; skipped < (resumed?.step ?? 0); skipped++) batches.next();
         if (resumed) note(`resuming from ${checkpointDirectory} after step ${resumed.step}`);
@@ -361,7 +376,10 @@ export async function runPretraining(given: PretrainOptions): Promise<PretrainRe
           finalLoss: meanOf(last.map((entry) => entry.loss)),
           finalSolverLoss: meanOf(last.map((entry) => entry.solverLoss).filter(Number.isFinite)),
           losses, device: options.device.info.description,
-          settings: { seed, learningRate: peakLearningRate, warmupSteps, weightDecay: options.weightDecay ?? 0.01, maxSeconds, plannedSteps: options.steps },
+          settings: {
+            seed, learningRate: peakLearningRate, warmupSteps, weightDecay: options.weightDecay ?? 0.01, maxSeconds, plannedSteps: options.steps,
+            ...(curriculum !== undefined ? { curriculum } : {}),
+          },
         };
         if (continuedFrom !== undefined) report.continuedFrom = previousRun(continuedFrom);
         model.dispose();

@@ -1,7 +1,7 @@
 // `lsp pretrain`: produces the built-in world's small model (tokenizer, weights, pretrain.json) with progress on
 // the terminal. The logic is @lsp/pretrain's runPretraining; this file parses flags and prints.
 import { ConfigError } from '@lsp/core';
-import { formatDuration, readPretrainSettings, runPretraining, type PretrainProgress, type PretrainReport } from '@lsp/pretrain';
+import { formatDuration, parseCurriculum, readPretrainSettings, runPretraining, type PretrainProgress, type PretrainReport } from '@lsp/pretrain';
 import { builtinModelDirectory } from '@lsp/world';
 import type { Command } from 'commander';
 import { parseInteger, parseNumber } from './shared-options';
@@ -26,6 +26,7 @@ interface PretrainFlags {
   resume?: boolean;
   checkpointEvery: number;
   settings?: string;
+  curriculum?: string;
 }
 
 function printProgress(progress: PretrainProgress): void {
@@ -75,7 +76,8 @@ export function registerPretrainCommand(program: Command): void {
     .option('--no-evaluate', 'skip the held-out evaluation and Challenger samples')
     .option('--checkpoint-every <n>', 'save a checkpoint (weights, AdamW state, losses) to <out>.checkpoint every N steps; 0 never', parseInteger('--checkpoint-every'), 250)
     .option('--resume', 'continue from <out>.checkpoint where the run stopped (its recorded settings win)')
-    .option('--settings <pretrain.json>', 'rerun with the settings a finished folder recorded (seed, steps, batch, learning rate, shape, vocabulary, dtype)')
+    .option('--curriculum <stages>', 'levels drawn at each stage: "staged" (operations on short inputs first, then compositions up to level 5), "single" (the Solver on levels 1-2 throughout, the default), or FROM:LEVELS[/CHALLENGER_LEVELS] stages separated by ";" (e.g. "0:1;0.2:1,2,2;0.5:1,2,3,4,5")')
+    .option('--settings <pretrain.json>', 'rerun with the settings a finished folder recorded (seed, steps, batch, learning rate, shape, vocabulary, dtype, curriculum)')
     .action(async (_flags: unknown, command: Command) => {
       // --out, --seed and --backend are also the root's (for `lsp run`): read them merged with the root's.
       const flags = command.optsWithGlobals() as PretrainFlags;
@@ -85,6 +87,7 @@ export function registerPretrainCommand(program: Command): void {
       if (!['wasm', 'auto', 'oracle', 'webgpu'].includes(backend)) {
         throw new ConfigError(`--backend must be wasm, auto, webgpu or oracle, got "${backend}"`);
       }
+      const curriculum = flags.curriculum !== undefined ? parseCurriculum(flags.curriculum) : undefined;
       const recorded = flags.settings !== undefined ? readPretrainSettings(flags.settings) : {};
       const device = await openModelDevice(backend);
       // Ctrl-C once: save a checkpoint after the step in progress and stop; twice: quit at once.
@@ -111,6 +114,7 @@ export function registerPretrainCommand(program: Command): void {
           dtype: flags.dtype === 'f16' ? 'float16' : 'float32',
           evaluate: flags.evaluate,
           ...(flags.from !== undefined ? { fromDirectory: flags.from } : {}),
+          ...(curriculum !== undefined ? { curriculum } : {}),
           ...recorded,
           checkpointEvery: flags.checkpointEvery,
           ...(flags.resume ? { resume: true } : {}),
