@@ -92,12 +92,13 @@ describe('self-play end to end', () => {
 
   test('a run stopped after iteration 2 and resumed matches a run straight through', async () => {
     const straight = join(root, 'straight');
-    await runExperiment({ config: config({ out: straight }), registry: registry(), print: quiet });
+    // Sampled held-out scores too (2 draws per item at the play temperature, 1), recorded and resumed like the rest.
+    await runExperiment({ config: config({ out: straight, evaluateSamples: 2 }), registry: registry(), print: quiet });
 
     const interrupted = join(root, 'interrupted');
     let finishedIterations = 0;
     const first = await runExperiment({
-      config: config({ out: interrupted }),
+      config: config({ out: interrupted, evaluateSamples: 2 }),
       registry: registry(),
       print: (line) => { if (line.startsWith('iter ')) finishedIterations++; },
       stopRequested: () => finishedIterations >= 2,
@@ -110,6 +111,8 @@ describe('self-play end to end', () => {
     const expected = readMetrics(straight);
     // Held-out at the start (iteration 0), after 2 and after 4, as evaluateEvery says.
     expect(expected.filter((m) => m.heldOutScore !== undefined).map((m) => m.iteration)).toEqual([0, 2, 4]);
+    expect(expected.filter((m) => m.heldOutSampledScore !== undefined).map((m) => m.iteration)).toEqual([0, 2, 4]);
+    expect(Object.keys(expected[0]!.heldOutSampledByLevel!)).toEqual(Object.keys(expected[0]!.heldOutByLevel!));
     expect(deterministic(readMetrics(interrupted))).toEqual(deterministic(expected));
     expect(readSamples(interrupted)).toEqual(readSamples(straight));
 
@@ -123,6 +126,15 @@ describe('self-play end to end', () => {
     const figures = JSON.parse(stdout) as Record<string, number>;
     expect(figures.overall).toBe(expected.at(-1)!.heldOutScore!);
     expect(Object.keys(figures)).toContain('level-1');
+    // And sampled with the run's seed, the sampled score it recorded.
+    const sampledChild = Bun.spawn(
+      [process.execPath, join(import.meta.dir, '..', 'packages', 'runner', 'src', 'bin.ts'), 'eval', '--checkpoint', straight, '--backend', 'wasm', '--max-tokens', '6',
+        '--temperature', '1', '--samples', '2', '--seed', '3', '--json'],
+      { stdout: 'pipe', stderr: 'pipe' },
+    );
+    const [sampledOut, sampledErr, sampledCode] = await Promise.all([new Response(sampledChild.stdout).text(), new Response(sampledChild.stderr).text(), sampledChild.exited]);
+    expect(sampledCode, sampledErr).toBe(0);
+    expect((JSON.parse(sampledOut) as Record<string, number>).overall).toBe(expected.at(-1)!.heldOutSampledScore!);
   });
 
   test('with LoRA: checkpoints are PEFT adapter folders, a stopped run resumes exactly, eval reads it and merge folds it in', async () => {

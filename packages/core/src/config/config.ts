@@ -72,6 +72,12 @@ export const configSchema = z
       .optional(),
     /** Evaluate the held-out set every this many iterations (and at the start and the end). */
     evaluateEvery: z.number().int().positive().default(10),
+    /**
+     * Also score the held-out set by sampling: this many answers per item at the game's play temperature, each item
+     * scoring the mean of its draws (heldOutSampledScore beside the greedy heldOutScore); 0 evaluates greedily only.
+     * Every evaluation of a run draws with the same seed (the run's), so its changes are not sampling noise alone.
+     */
+    evaluateSamples: z.number().int().nonnegative().default(0),
     /** The benchmark evaluated as the held-out score ('world' for the built-in world); 'none' skips it. */
     benchmark: z.string().min(1).default('world'),
     /** Options of the held-out benchmark (e.g. { data: 'gsm8k/test.jsonl', limit: 200 }). */

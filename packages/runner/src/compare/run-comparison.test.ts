@@ -9,14 +9,16 @@ import { compareRuns, formatComparisonTable, meanInterval, renderComparisonHtml 
 
 let root: string;
 
-function writeRun(name: string, game: string, seed: number, start: number, end: number, zeroVariance: [number, number] = [2, 4]): string {
+function writeRun(
+  name: string, game: string, seed: number, start: number, end: number, zeroVariance: [number, number] = [2, 4], sampled?: [number, number],
+): string {
   const directory = join(root, name);
   mkdirSync(directory, { recursive: true });
   writeFileSync(join(directory, 'config.json'), JSON.stringify({ game, judge: 'world', model: 'builtin', seed }));
   const base: IterationMetrics = { iteration: 0, time: 0, solverRewardMean: 0, kl: 0, loss: 0, gradientNorm: 0, tokensPerSecond: 1 };
-  appendMetrics(directory, { ...base, iteration: 0, heldOutScore: start });
+  appendMetrics(directory, { ...base, iteration: 0, heldOutScore: start, ...(sampled ? { heldOutSampledScore: sampled[0] } : {}) });
   appendMetrics(directory, { ...base, iteration: 1, time: 1, zeroVarianceGroups: zeroVariance[0] });
-  appendMetrics(directory, { ...base, iteration: 2, time: 2, heldOutScore: end, zeroVarianceGroups: zeroVariance[1] });
+  appendMetrics(directory, { ...base, iteration: 2, time: 2, heldOutScore: end, zeroVarianceGroups: zeroVariance[1], ...(sampled ? { heldOutSampledScore: sampled[1] } : {}) });
   return directory;
 }
 
@@ -59,6 +61,31 @@ describe('compareRuns', () => {
     expect(table).toContain('zero-variance groups per iteration');
     expect(table).toContain('3.000 (1 run)');
     expect(renderComparisonHtml(comparisons)).toContain('lsp-1 (seed 1): 0.100 → 0.700');
+    // No run recorded a sampled score: no sampled columns.
+    expect(table).not.toContain('sampled');
+    expect(comparisons[0]!.sampled.start).toBeUndefined();
+  });
+
+  test('end - start is each run\'s own difference; sampled scores get their own columns', () => {
+    const runs = [
+      writeRun('s-0', 'lsp', 0, 0.2, 0.3, [2, 4], [0.10, 0.16]),
+      writeRun('s-1', 'lsp', 1, 0.2, 0.25, [2, 4], [0.12, 0.14]),
+      writeRun('s-2', 'lsp', 2, 0.2, 0.2, [2, 4], [0.11, 0.17]),
+    ];
+    const [comparison] = compareRuns(runs);
+    // Greedy changes 0.1, 0.05, 0: mean 0.05, sd 0.05; sampled changes 0.06, 0.02, 0.06: mean 0.04667, sd 0.02309.
+    expect(comparison!.change!.mean).toBeCloseTo(0.05, 12);
+    expect(comparison!.change!.halfWidth).toBeCloseTo((4.303 * 0.05) / Math.sqrt(3), 10);
+    expect(comparison!.sampled.start!.mean).toBeCloseTo(0.11, 12);
+    expect(comparison!.sampled.end!.mean).toBeCloseTo(0.47 / 3, 12);
+    expect(comparison!.sampled.change!.mean).toBeCloseTo(0.14 / 3, 12);
+    expect(comparison!.sampled.change!.halfWidth).toBeCloseTo((4.303 * Math.sqrt(0.0016 / 3)) / Math.sqrt(3), 10);
+    const table = formatComparisonTable([comparison!]);
+    expect(table).toContain('end - start');
+    expect(table).toContain('sampled end - start');
+    expect(table).toContain('0.050 ± 0.124');
+    expect(table).toContain('0.047 ± 0.057');
+    expect(renderComparisonHtml([comparison!])).toContain('s-0 (seed 0): 0.200 → 0.300; sampled 0.100 → 0.160');
   });
 
   test('a folder that is not a run is refused with its name', () => {

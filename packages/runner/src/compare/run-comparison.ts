@@ -31,6 +31,12 @@ export function meanInterval(values: readonly number[]): Interval {
   return { mean, halfWidth: (critical * Math.sqrt(variance)) / Math.sqrt(count), count };
 }
 
+/** A run's held-out score at its first and last evaluation, one way of answering (greedy or sampled). */
+export interface StartAndEnd {
+  start: number | undefined;
+  end: number | undefined;
+}
+
 export interface RunSummary {
   directory: string;
   experiment: string;
@@ -38,8 +44,15 @@ export interface RunSummary {
   iterations: number;
   startScore: number | undefined;
   endScore: number | undefined;
+  /** The sampled held-out score (config evaluateSamples) at the first and last evaluation that recorded one. */
+  sampled: StartAndEnd;
   /** Mean over the run's iterations of the groups whose rewards were all equal (no Solver gradient). */
   zeroVarianceGroups: number | undefined;
+}
+
+function startAndEnd(values: readonly (number | undefined)[]): StartAndEnd {
+  const recorded = values.filter((value): value is number => value !== undefined);
+  return { start: recorded[0], end: recorded[recorded.length - 1] };
 }
 
 export function summariseRun(directory: string): RunSummary {
@@ -56,25 +69,46 @@ export function summariseRun(directory: string): RunSummary {
     throw new InvalidInputError(`${configPath}: not valid JSON`, { hint: 'the run folder is damaged' });
   }
   const metrics = readMetrics(directory);
-  const evaluated = metrics.filter((record) => record.heldOutScore !== undefined);
+  const greedy = startAndEnd(metrics.map((record) => record.heldOutScore));
   const zeroVariance = metrics.map((record) => record.zeroVarianceGroups).filter((count): count is number => count !== undefined);
   return {
     directory,
     experiment: `${config.game ?? '?'} / ${config.judge ?? '?'} / ${basename(config.model ?? '?')}`,
     seed: config.seed,
     iterations: metrics.length,
-    startScore: evaluated[0]?.heldOutScore,
-    endScore: evaluated[evaluated.length - 1]?.heldOutScore,
+    startScore: greedy.start,
+    endScore: greedy.end,
+    sampled: startAndEnd(metrics.map((record) => record.heldOutSampledScore)),
     zeroVarianceGroups: zeroVariance.length > 0 ? zeroVariance.reduce((sum, count) => sum + count, 0) / zeroVariance.length : undefined,
   };
 }
 
-export interface ExperimentComparison {
-  experiment: string;
-  runs: RunSummary[];
+/** Start, end and end - start (each run's own difference) over the runs of an experiment. */
+export interface ScoreChange {
   start: Interval | undefined;
   end: Interval | undefined;
+  change: Interval | undefined;
+}
+
+export interface ExperimentComparison extends ScoreChange {
+  experiment: string;
+  runs: RunSummary[];
+  /** The same for the sampled held-out score; all undefined when no run recorded one. */
+  sampled: ScoreChange;
   zeroVarianceGroups: Interval | undefined;
+}
+
+function intervalOf(values: readonly (number | undefined)[]): Interval | undefined {
+  const recorded = values.filter((value): value is number => value !== undefined);
+  return recorded.length > 0 ? meanInterval(recorded) : undefined;
+}
+
+function scoreChange(pairs: readonly StartAndEnd[]): ScoreChange {
+  return {
+    start: intervalOf(pairs.map((pair) => pair.start)),
+    end: intervalOf(pairs.map((pair) => pair.end)),
+    change: intervalOf(pairs.map((pair) => (pair.start !== undefined && pair.end !== undefined ? pair.end - pair.start : undefined))),
+  };
 }
 
 export function compareRuns(directories: readonly string[]): ExperimentComparison[] {
@@ -83,18 +117,13 @@ export function compareRuns(directories: readonly string[]): ExperimentCompariso
     const summary = summariseRun(directory);
     groups.set(summary.experiment, [...(groups.get(summary.experiment) ?? []), summary]);
   }
-  return [...groups].map(([experiment, runs]) => {
-    const starts = runs.map((run) => run.startScore).filter((score): score is number => score !== undefined);
-    const ends = runs.map((run) => run.endScore).filter((score): score is number => score !== undefined);
-    const zeroVariance = runs.map((run) => run.zeroVarianceGroups).filter((count): count is number => count !== undefined);
-    return {
-      experiment,
-      runs,
-      start: starts.length > 0 ? meanInterval(starts) : undefined,
-      end: ends.length > 0 ? meanInterval(ends) : undefined,
-      zeroVarianceGroups: zeroVariance.length > 0 ? meanInterval(zeroVariance) : undefined,
-    };
-  });
+  return [...groups].map(([experiment, runs]) => ({
+    experiment,
+    runs,
+    ...scoreChange(runs.map((run) => ({ start: run.startScore, end: run.endScore }))),
+    sampled: scoreChange(runs.map((run) => run.sampled)),
+    zeroVarianceGroups: intervalOf(runs.map((run) => run.zeroVarianceGroups)),
+  }));
 }
 
 export function formatInterval(interval: Interval | undefined, missing = 'not evaluated'): string {
@@ -103,34 +132,53 @@ export function formatInterval(interval: Interval | undefined, missing = 'not ev
   return `${interval.mean.toFixed(3)} ${spread}`;
 }
 
+/** The table's columns: the sampled ones only when some run recorded a sampled score. */
+function comparisonColumns(comparisons: readonly ExperimentComparison[]): [string, (comparison: ExperimentComparison) => string][] {
+  const columns: [string, (comparison: ExperimentComparison) => string][] = [
+    ['experiment (game / judge / model)', (comparison) => comparison.experiment],
+    ['runs', (comparison) => String(comparison.runs.length)],
+    ['held-out at start', (comparison) => formatInterval(comparison.start)],
+    ['held-out at end', (comparison) => formatInterval(comparison.end)],
+    ['end - start', (comparison) => formatInterval(comparison.change)],
+  ];
+  if (comparisons.some((comparison) => comparison.sampled.start !== undefined)) {
+    columns.push(
+      ['sampled at start', (comparison) => formatInterval(comparison.sampled.start)],
+      ['sampled at end', (comparison) => formatInterval(comparison.sampled.end)],
+      ['sampled end - start', (comparison) => formatInterval(comparison.sampled.change)],
+    );
+  }
+  columns.push(['zero-variance groups per iteration', (comparison) => formatInterval(comparison.zeroVarianceGroups, 'not recorded')]);
+  return columns;
+}
+
 export function formatComparisonTable(comparisons: readonly ExperimentComparison[]): string {
-  const header = ['experiment (game / judge / model)', 'runs', 'held-out at start', 'held-out at end', 'zero-variance groups per iteration'];
-  const rows = comparisons.map((comparison) => [
-    comparison.experiment,
-    String(comparison.runs.length),
-    formatInterval(comparison.start),
-    formatInterval(comparison.end),
-    formatInterval(comparison.zeroVarianceGroups, 'not recorded'),
-  ]);
+  const columns = comparisonColumns(comparisons);
+  const header = columns.map(([title]) => title);
+  const rows = comparisons.map((comparison) => columns.map(([, cell]) => cell(comparison)));
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const render = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ');
-  return [render(header), ...rows.map(render), '', 'mean ± half-width of the 95% t-interval over runs (seeds)'].join('\n');
+  return [
+    render(header), ...rows.map(render), '',
+    'mean ± half-width of the 95% t-interval over runs (seeds); end - start is each run\'s own difference, then the interval',
+  ].join('\n');
 }
 
 export function renderComparisonHtml(comparisons: readonly ExperimentComparison[]): string {
+  const columns = comparisonColumns(comparisons);
+  const score = (value: number | undefined) => value?.toFixed(3) ?? '-';
   const rows = comparisons
     .map(
       (comparison) =>
-        `<tr><td>${escapeHtml(comparison.experiment)}</td><td>${comparison.runs.length}</td>` +
-        `<td>${escapeHtml(formatInterval(comparison.start))}</td><td>${escapeHtml(formatInterval(comparison.end))}</td>` +
-        `<td>${escapeHtml(formatInterval(comparison.zeroVarianceGroups, 'not recorded'))}</td>` +
-        `<td>${comparison.runs.map((run) => escapeHtml(`${basename(run.directory)} (seed ${run.seed ?? '?'}): ${run.startScore?.toFixed(3) ?? '-'} → ${run.endScore?.toFixed(3) ?? '-'}`)).join('<br>')}</td></tr>`,
+        `<tr>${columns.map(([, cell]) => `<td>${escapeHtml(cell(comparison))}</td>`).join('')}` +
+        `<td>${comparison.runs.map((run) => escapeHtml(`${basename(run.directory)} (seed ${run.seed ?? '?'}): ${score(run.startScore)} → ${score(run.endScore)}` +
+          (run.sampled.start !== undefined ? `; sampled ${score(run.sampled.start)} → ${score(run.sampled.end)}` : ''))).join('<br>')}</td></tr>`,
     )
     .join('');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>LSP run comparison</title>
 <style>body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px}table{border-collapse:collapse;width:100%}td,th{border:1px solid #ddd;padding:.4em;text-align:left;vertical-align:top}</style>
 </head><body><h1>Run comparison</h1>
-<table><tr><th>experiment (game / judge / model)</th><th>runs</th><th>held-out at start</th><th>held-out at end</th><th>zero-variance groups per iteration</th><th>runs (start → end)</th></tr>${rows}</table>
-<p>Mean ± half-width of the 95% Student-t interval over runs (seeds).</p></body></html>
+<table><tr>${columns.map(([title]) => `<th>${escapeHtml(title)}</th>`).join('')}<th>runs (start → end)</th></tr>${rows}</table>
+<p>Mean ± half-width of the 95% Student-t interval over runs (seeds); end - start is each run's own difference, then the interval.</p></body></html>
 `;
 }

@@ -101,6 +101,10 @@ const levels = [...new Set(metrics.flatMap((m) => Object.keys(m.heldOutByLevel |
 line('heldout', [{ key: 'heldOutScore', label: 'all levels', points: true }].concat(levels.map((level) => ({
   key: 'heldOutByLevel', label: 'level ' + level, points: true, pick: (m) => (m.heldOutByLevel || {})[level] ?? null,
 }))), 'held-out score');
+const sampledLevels = [...new Set(metrics.flatMap((m) => Object.keys(m.heldOutSampledByLevel || {})))].sort((a, b) => Number(a) - Number(b));
+line('heldout-sampled', [{ key: 'heldOutSampledScore', label: 'all levels', points: true }].concat(sampledLevels.map((level) => ({
+  key: 'heldOutSampledByLevel', label: 'level ' + level, points: true, pick: (m) => (m.heldOutSampledByLevel || {})[level] ?? null,
+}))), 'held-out score, sampled');
 (function difficulty() {
   const canvas = document.getElementById('difficulty');
   const rows = metrics.filter((m) => m.queryDifficultyCounts);
@@ -162,7 +166,8 @@ pre { background: #f6f6f6; padding: 1em; overflow-x: auto; }
 <p>${escapeHtml(summary)}</p>
 <div class="grid">
 <figure><figcaption>Rewards by role</figcaption><canvas id="rewards"></canvas></figure>
-<figure><figcaption>Held-out score by difficulty</figcaption><canvas id="heldout"></canvas></figure>
+<figure><figcaption>Held-out score by difficulty (greedy)</figcaption><canvas id="heldout"></canvas></figure>
+<figure><figcaption>Held-out score by difficulty, sampled at the play temperature (config evaluateSamples)</figcaption><canvas id="heldout-sampled"></canvas></figure>
 <figure><figcaption>Challenger's query difficulty</figcaption><canvas id="difficulty"></canvas></figure>
 <figure><figcaption>Valid-query fraction</figcaption><canvas id="valid"></canvas></figure>
 <figure><figcaption>Quality self-reward: mean RQ and unparsed reviews</figcaption><canvas id="quality"></canvas></figure>

@@ -52,6 +52,9 @@ export const iterationMetricsSchema = z.object({
   /** Present on iterations where the held-out set was evaluated. */
   heldOutScore: finite.optional(),
   heldOutByLevel: z.record(z.string(), finite).optional(),
+  /** With evaluateSamples: the held-out score of sampled answers at the play temperature (the mean of the draws). */
+  heldOutSampledScore: finite.optional(),
+  heldOutSampledByLevel: z.record(z.string(), finite).optional(),
 });
 export type IterationMetrics = z.infer<typeof iterationMetricsSchema>;
 

@@ -257,10 +257,14 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
           await saveCheckpoint(runDirectory, { iteration, elapsedSeconds: elapsed }, (directory) =>
             trainedPolicy.save(join(directory, checkpointModelFolder), { exact: true }));
         },
-        onEvaluation: (iteration, figures) => {
+        onEvaluation: (iteration, figures, sampled) => {
           lastHeldOut = figures.overall;
-          const levels = Object.entries(figures).filter(([key]) => key !== 'overall').map(([key, value]) => `${key} ${value.toFixed(2)}`);
-          print(`held-out after iteration ${iteration}: ${figures.overall?.toFixed(3) ?? '?'}${levels.length > 0 ? ` (${levels.join(', ')})` : ''}`);
+          const describe = (scores: Record<string, number>) => {
+            const levels = Object.entries(scores).filter(([key]) => key !== 'overall').map(([key, value]) => `${key} ${value.toFixed(2)}`);
+            return `${scores.overall?.toFixed(3) ?? '?'}${levels.length > 0 ? ` (${levels.join(', ')})` : ''}`;
+          };
+          print(`held-out after iteration ${iteration}: ${describe(figures)}` +
+            (sampled ? `; sampled (${config.evaluateSamples} per item at temperature ${game.settings.temperature}): ${describe(sampled)}` : ''));
         },
         onProgress: (progress) => {
           print(formatProgress(progress, lastHeldOut));

@@ -54,7 +54,7 @@ export interface SelfPlayOptions {
   /** Set by Ctrl-C: the loop finishes the current iteration, saves and returns. */
   stopRequested: () => boolean;
   onProgress?: (progress: SelfPlayProgress) => void;
-  onEvaluation?: (iteration: number, figures: Record<string, number>) => void;
+  onEvaluation?: (iteration: number, figures: Record<string, number>, sampled?: Record<string, number>) => void;
   log?: (line: string) => void;
 }
 
@@ -172,8 +172,13 @@ export async function runSelfPlay(parts: SelfPlayParts, options: SelfPlayOptions
   const evaluate = async (iteration: number) => {
     if (!benchmark) return undefined;
     const figures = await evaluateBenchmark(policy, tokenizer, game, benchmark, settings.maxNewTokens);
-    options.onEvaluation?.(iteration, figures);
-    return heldOutFigures(figures);
+    const sampled = config.evaluateSamples > 0
+      ? await evaluateBenchmark(policy, tokenizer, game, benchmark, settings.maxNewTokens, { temperature: settings.temperature, samples: config.evaluateSamples, seed: config.seed })
+      : undefined;
+    options.onEvaluation?.(iteration, figures, sampled);
+    if (!sampled) return heldOutFigures(figures);
+    const { heldOutScore, heldOutByLevel } = heldOutFigures(sampled);
+    return { ...heldOutFigures(figures), heldOutSampledScore: heldOutScore, heldOutSampledByLevel: heldOutByLevel };
   };
 
   if (options.startIteration === 1 && benchmark) {
